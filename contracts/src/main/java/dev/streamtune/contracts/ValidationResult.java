@@ -5,39 +5,39 @@ import java.util.Objects;
 import java.util.stream.Collectors;
 
 /**
- * The outcome of validating raw bytes as a feedback event: either the event, or every rule it
- * breaks (never both, never neither).
- */
+  * The outcome of validating raw bytes as a feedback event: either the event, or every rule it
+  * breaks (never both, never neither).
+  */
 public record ValidationResult(FeedbackEvent event, List<Violation> violations) {
-  public ValidationResult {
-    violations = List.copyOf(violations);
-    if ((event == null) == violations.isEmpty()) {
-      throw new IllegalArgumentException("a result holds either an event or violations");
+    public ValidationResult {
+        violations = List.copyOf(violations);
+        if ((event == null) == violations.isEmpty()) {
+            throw new IllegalArgumentException("a result holds either an event or violations");
+        }
     }
-  }
 
-  static ValidationResult valid(FeedbackEvent event) {
-    return new ValidationResult(Objects.requireNonNull(event), List.of());
-  }
-
-  static ValidationResult invalid(List<Violation> violations) {
-    return new ValidationResult(null, violations);
-  }
-
-  public boolean isValid() {
-    return event != null;
-  }
-
-  /** The first violation's reason: what a dead-letter record is filed under. */
-  public Reason primaryReason() {
-    if (isValid()) {
-      throw new IllegalStateException("a valid event has no reason");
+    static ValidationResult valid(FeedbackEvent event) {
+        return new ValidationResult(Objects.requireNonNull(event), List.of());
     }
-    return violations.get(0).reason();
-  }
 
-  /** All violations on one line, for logs, the CLI and the dead-letter detail header. */
-  public String describe() {
-    return violations.stream().map(Violation::toString).collect(Collectors.joining("; "));
-  }
+    static ValidationResult invalid(List<Violation> violations) {
+        return new ValidationResult(null, violations);
+    }
+
+    public boolean isValid() {
+        return event != null;
+    }
+
+    /** The first violation's reason: what a dead-letter record is filed under. */
+    public Reason primaryReason() {
+        if (isValid()) {
+            throw new IllegalStateException("a valid event has no reason");
+        }
+        return violations.get(0).reason();
+    }
+
+    /** All violations on one line, for logs, the CLI and the dead-letter detail header. */
+    public String describe() {
+        return violations.stream().map(Violation::toString).collect(Collectors.joining("; "));
+    }
 }

@@ -18,43 +18,43 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The shipped JSON Schema and the Java validator must agree on every corpus event: apps that
- * validate with the schema get the verdict ingest will give.
- */
+  * The shipped JSON Schema and the Java validator must agree on every corpus event: apps that
+  * validate with the schema get the verdict ingest will give.
+  */
 class FeedbackSchemaAgreementTest {
-  private static JsonSchema schema;
-  private final FeedbackValidator validator = new FeedbackValidator();
+    private static JsonSchema schema;
+    private final FeedbackValidator validator = new FeedbackValidator();
 
-  @BeforeAll
-  static void loadSchema() throws Exception {
-    SchemaValidatorsConfig config =
-        SchemaValidatorsConfig.builder().formatAssertionsEnabled(true).build();
-    try (InputStream in = FeedbackSchema.open()) {
-      schema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(in, config);
+    @BeforeAll
+    static void loadSchema() throws Exception {
+        SchemaValidatorsConfig config =
+                SchemaValidatorsConfig.builder().formatAssertionsEnabled(true).build();
+        try (InputStream in = FeedbackSchema.open()) {
+            schema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(in, config);
+        }
     }
-  }
 
-  static Stream<JsonNode> validEvents() {
-    return Corpus.valid().stream();
-  }
+    static Stream<JsonNode> validEvents() {
+        return Corpus.valid().stream();
+    }
 
-  static Stream<Corpus.Invalid> invalidEvents() {
-    return Corpus.invalid().stream();
-  }
+    static Stream<Corpus.Invalid> invalidEvents() {
+        return Corpus.invalid().stream();
+    }
 
-  @ParameterizedTest
-  @MethodSource("validEvents")
-  void schemaAcceptsWhatTheValidatorAccepts(JsonNode event) {
-    assertTrue(validator.validate(event).isValid());
-    Set<ValidationMessage> errors = schema.validate(event);
-    assertEquals(Set.of(), errors);
-  }
+    @ParameterizedTest
+    @MethodSource("validEvents")
+    void schemaAcceptsWhatTheValidatorAccepts(JsonNode event) {
+        assertTrue(validator.validate(event).isValid());
+        Set<ValidationMessage> errors = schema.validate(event);
+        assertEquals(Set.of(), errors);
+    }
 
-  @ParameterizedTest
-  @MethodSource("invalidEvents")
-  void schemaRefusesWhatTheValidatorRefuses(Corpus.Invalid invalid) {
-    assertFalse(validator.validate(invalid.event()).isValid());
-    assertFalse(schema.validate(invalid.event()).isEmpty(),
-        () -> "schema accepted an event the validator refuses as " + invalid.expectedReason());
-  }
+    @ParameterizedTest
+    @MethodSource("invalidEvents")
+    void schemaRefusesWhatTheValidatorRefuses(Corpus.Invalid invalid) {
+        assertFalse(validator.validate(invalid.event()).isValid());
+        assertFalse(schema.validate(invalid.event()).isEmpty(),
+                () -> "schema accepted an event the validator refuses as " + invalid.expectedReason());
+    }
 }
