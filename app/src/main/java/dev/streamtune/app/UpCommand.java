@@ -1,0 +1,144 @@
+package dev.streamtune.app;
+
+import dev.streamtune.broker.BrokerConfig;
+import dev.streamtune.broker.EmbeddedKafkaBroker;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code streamtune up}: everything in one JVM. Starts the embedded Kafka broker (or uses
+ * {@code --bootstrap}), creates the topics, starts the stages and the HTTP endpoint, prints one
+ * line per endpoint and then {@code ready}, and runs until Ctrl-C or SIGTERM, when it closes
+ * everything in reverse order.
+ */
+@Command(name = "up", mixinStandardHelpOptions = true,
+        description = "Run streamtune in one process on an embedded Kafka broker (or --bootstrap).")
+final class UpCommand implements Callable<Integer> {
+    /** Three partitions: enough to show keyed scale-out, few enough for a laptop. */
+    static final int DEFAULT_PARTITIONS = 3;
+
+    @Option(names = "--data-dir", defaultValue = "data", paramLabel = "DIR",
+            description = "Where the embedded broker and the stages keep their data (default: ./${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    @Option(names = "--bootstrap", paramLabel = "HOST:PORT",
+            description = "Use this Kafka cluster instead of starting the embedded broker.")
+    String bootstrap;
+
+    @Option(names = "--kafka-port", defaultValue = "9092", paramLabel = "PORT",
+            description = "Port of the embedded broker (default: ${DEFAULT-VALUE}; 0 picks a free port).")
+    int kafkaPort;
+
+    @Option(names = "--http-port", defaultValue = "8080", paramLabel = "PORT",
+            description = "Port of the HTTP endpoint with /metrics (default: ${DEFAULT-VALUE}; 0 picks a free port).")
+    int httpPort;
+
+    @Option(names = "--partitions", defaultValue = "" + DEFAULT_PARTITIONS, paramLabel = "N",
+            description = "Partitions of each topic it creates (default: ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Counted down when the process is asked to stop (a shutdown hook, or a test). */
+    final CountDownLatch stopRequested = new CountDownLatch(1);
+    /** Counted down when everything is closed. */
+    final CountDownLatch stopped = new CountDownLatch(1);
+
+    @Override
+    public Integer call() throws InterruptedException {
+        validate();
+        PrintWriter out = spec.commandLine().getOut();
+        Thread hook = new Thread(this::stopAndAwait, "streamtune-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        Deque<AutoCloseable> running = new ArrayDeque<>();
+        try {
+            String kafka = bootstrap;
+            if (kafka == null) {
+                BrokerConfig config = BrokerConfig.defaults(dataDir.resolve("kafka")).withKafkaPort(kafkaPort);
+                EmbeddedKafkaBroker broker = startBroker(config);
+                running.push(broker);
+                kafka = broker.bootstrapServers();
+            }
+            try (KafkaAdmin admin = KafkaAdmin.connect(kafka)) {
+                admin.ensureTopics(partitions);
+            }
+            MetricsEndpoint http = MetricsEndpoint.start("localhost", httpPort);
+            running.push(http);
+            out.println("kafka: " + kafka);
+            out.println("http: http://localhost:" + http.port());
+            out.println("ready");
+            out.flush();
+            stopRequested.await();
+        } finally {
+            closeAll(running, spec.commandLine().getErr());
+            stopped.countDown();
+            removeHook(hook);
+        }
+        return 0;
+    }
+
+    /** Asks a running {@code up} to stop and waits until it has closed everything. */
+    void stopAndAwait() {
+        stopRequested.countDown();
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void validate() {
+        CommandLine commandLine = spec.commandLine();
+        if (partitions < 1) {
+            throw new CommandLine.ParameterException(commandLine,
+                    "--partitions must be at least 1, got " + partitions);
+        }
+        checkPort(commandLine, "--kafka-port", kafkaPort);
+        checkPort(commandLine, "--http-port", httpPort);
+    }
+
+    private static void checkPort(CommandLine commandLine, String option, int port) {
+        if (port < 0 || port > 65535) {
+            throw new CommandLine.ParameterException(commandLine,
+                    option + " must be between 0 and 65535, got " + port);
+        }
+    }
+
+    private static EmbeddedKafkaBroker startBroker(BrokerConfig config) {
+        try {
+            return EmbeddedKafkaBroker.start(config);
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            throw new UserError("cannot start the embedded Kafka broker: " + e.getMessage(), 1);
+        }
+    }
+
+    private static void closeAll(Deque<AutoCloseable> running, PrintWriter err) {
+        while (!running.isEmpty()) {
+            AutoCloseable resource = running.pop();
+            try {
+                resource.close();
+            } catch (Exception e) {
+                err.println("streamtune up: closing " + resource.getClass().getSimpleName() + " failed: "
+                        + e.getMessage());
+            }
+        }
+        err.flush();
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // The JVM is already shutting down (the hook itself asked us to stop).
+        }
+    }
+
+}
