@@ -1,0 +1,75 @@
+package dev.streamtune.ingest;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Properties;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running ingest stage: one {@link KafkaStreams} instance over {@link IngestTopology}. This is
+ * the entry point for {@code streamtune ingest} and {@code streamtune up}:
+ *
+ * <pre>{@code
+ * try (IngestService ingest = IngestService.start(IngestConfig.defaults("localhost:9092"), new Properties())) {
+ *   ... // runs until closed
+ * }
+ * }</pre>
+ *
+ * The topics must exist. A stream thread that dies of an unexpected error is replaced (its tasks
+ * restart from the last commit); {@link #close()} shuts down cleanly, committing what was processed.
+ */
+public final class IngestService implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
+  /** How long {@link #close()} waits for the stream threads to commit and stop. */
+  public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+  private final KafkaStreams streams;
+
+  private IngestService(KafkaStreams streams) {
+    this.streams = streams;
+  }
+
+  /**
+   * Starts the stage.
+   *
+   * @param config the stage's configuration
+   * @param streamsOverrides Kafka Streams properties applied over {@link
+   *     IngestConfig#streamsProperties()} (client ids, metrics reporters, timeouts); may be empty
+   */
+  public static IngestService start(IngestConfig config, Properties streamsOverrides) {
+    Objects.requireNonNull(config, "config");
+    Properties props = config.streamsProperties();
+    if (streamsOverrides != null) {
+      props.putAll(streamsOverrides);
+    }
+    KafkaStreams streams = new KafkaStreams(IngestTopology.build(config), props);
+    streams.setUncaughtExceptionHandler(e -> {
+      LOG.error("ingest stream thread failed; replacing it", e);
+      return StreamThreadExceptionResponse.REPLACE_THREAD;
+    });
+    streams.start();
+    LOG.info("ingest started: application {} on {}, {}", config.applicationId(),
+        config.bootstrapServers(), config.processingGuarantee());
+    return new IngestService(streams);
+  }
+
+  /** The Streams instance's state (CREATED, REBALANCING, RUNNING, ERROR…). */
+  public KafkaStreams.State state() {
+    return streams.state();
+  }
+
+  /** The underlying Streams instance, for metrics and state listeners. */
+  public KafkaStreams streams() {
+    return streams;
+  }
+
+  @Override
+  public void close() {
+    if (!streams.close(CLOSE_TIMEOUT)) {
+      LOG.warn("ingest did not stop within {}", CLOSE_TIMEOUT);
+    }
+  }
+}
