@@ -48,6 +48,7 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray finalNorm;          // [C]
     private final NDArray lmHead;             // [V, C], the embedding itself when tied
     private final NDArray inverseFrequencies; // [D/2], float32: theta^(-2i/D)
+    private final NDArray inverseScoreScale;  // scalar 1/√D (an owned array: see Tensors.scalar)
 
     /** One decoder block's weights. Projection weights are [out, in]; biases [out] or null. */
     private static final class Layer {
@@ -60,8 +61,12 @@ public final class LlamaModel implements AutoCloseable {
     private LlamaModel(ModelConfig config, NDManager manager, Map<String, NDArray> tensors) {
         this.config = config;
         this.manager = manager;
-        Map<String, NDArray> remaining = new LinkedHashMap<>(tensors);
-        remaining.values().forEach(t -> t.attach(manager));
+        Map<String, NDArray> remaining = new LinkedHashMap<>();
+        tensors.forEach((name, t) -> {
+            NDArray owned = Tensors.owned(t); // libtorch-owned memory, see Tensors.owned
+            owned.attach(manager);
+            remaining.put(name, owned);
+        });
         this.tokenEmbedding = take(remaining, "model.embed_tokens.weight", config.vocabSize(), config.hiddenSize());
         this.dataType = tokenEmbedding.getDataType();
         this.layers = new Layer[config.numLayers()];
@@ -99,7 +104,8 @@ public final class LlamaModel implements AutoCloseable {
         for (int i = 0; i < half; i++) {
             inverse[i] = (float) (1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / config.headDim()));
         }
-        this.inverseFrequencies = manager.create(inverse);
+        this.inverseFrequencies = Tensors.owned(manager.create(inverse));
+        this.inverseScoreScale = Tensors.scalar(manager, 1.0 / Math.sqrt(config.headDim()), dataType);
     }
 
     /**
@@ -117,37 +123,43 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * A randomly initialised model (weights N(0, 0.02²), biases N(0, 0.02²), norms 1) drawn from
-     * {@code seed} in a fixed order, for tests and benchmarks.
+     * A randomly initialised model drawn from {@code seed} in a fixed order, for tests and benchmarks:
+     * every matrix N(0, 1/fan_in) (the embedding's fan-in taken as C), so activations and logits keep unit
+     * scale through the layers like a trained model's; biases N(0, 0.02²); norms 1.
      */
     public static LlamaModel random(ModelConfig config, long seed, DataType dataType) {
         NDManager manager = NDManager.newBaseManager();
         SplittableRandom random = new SplittableRandom(seed);
         Map<String, NDArray> tensors = new LinkedHashMap<>();
-        tensors.put("model.embed_tokens.weight", gaussian(manager, random, dataType, config.vocabSize(), config.hiddenSize()));
+        double embeddingStd = 1 / Math.sqrt(config.hiddenSize());
+        tensors.put("model.embed_tokens.weight",
+                gaussian(manager, random, dataType, embeddingStd, config.vocabSize(), config.hiddenSize()));
         for (int i = 0; i < config.numLayers(); i++) {
             String prefix = "model.layers." + i + ".";
             tensors.put(prefix + "input_layernorm.weight", manager.ones(new Shape(config.hiddenSize()), dataType));
             for (Projection p : PROJECTIONS) {
                 tensors.put(p.modulePath(i) + ".weight",
-                        gaussian(manager, random, dataType, p.outFeatures(config), p.inFeatures(config)));
+                        gaussian(manager, random, dataType, 1 / Math.sqrt(p.inFeatures(config)),
+                                p.outFeatures(config), p.inFeatures(config)));
                 if (config.attentionBias() && (p == Projection.Q || p == Projection.K || p == Projection.V)) {
-                    tensors.put(p.modulePath(i) + ".bias", gaussian(manager, random, dataType, p.outFeatures(config)));
+                    tensors.put(p.modulePath(i) + ".bias", gaussian(manager, random, dataType, 0.02, p.outFeatures(config)));
                 }
             }
             tensors.put(prefix + "post_attention_layernorm.weight", manager.ones(new Shape(config.hiddenSize()), dataType));
         }
         tensors.put("model.norm.weight", manager.ones(new Shape(config.hiddenSize()), dataType));
         if (!config.tieWordEmbeddings()) {
-            tensors.put("lm_head.weight", gaussian(manager, random, dataType, config.vocabSize(), config.hiddenSize()));
+            tensors.put("lm_head.weight",
+                    gaussian(manager, random, dataType, embeddingStd, config.vocabSize(), config.hiddenSize()));
         }
         return fromTensors(config, tensors, manager);
     }
 
-    private static NDArray gaussian(NDManager manager, SplittableRandom random, DataType dataType, long... shape) {
+    private static NDArray gaussian(NDManager manager, SplittableRandom random, DataType dataType, double std,
+                                    long... shape) {
         float[] values = new float[Math.toIntExact(new Shape(shape).size())];
         for (int i = 0; i < values.length; i++) {
-            values[i] = (float) (0.02 * random.nextGaussian());
+            values[i] = (float) (std * random.nextGaussian());
         }
         return manager.create(values, new Shape(shape)).toType(dataType, false);
     }
@@ -224,7 +236,7 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Logits {@code [B, T, V]} of the base model (no adapter, no padding, no cache) for ids {@code [B, T]}. */
     public NDArray forward(NDArray inputIds) {
-        return forward(inputIds, null, null, null, null);
+        return forward(inputIds, null, null, null, false);
     }
 
     /**
@@ -236,11 +248,11 @@ public final class LlamaModel implements AutoCloseable {
      *                      left-padded prompts get the same rotary positions as unpadded ones.
      * @param cache         KV cache to read from and append to, or null to attend only within inputIds
      * @param adapter       LoRA adapter to apply, or null for the base model
-     * @param dropoutRng    random source for LoRA dropout when training, or null for evaluation
+     * @param training      true to apply LoRA dropout (training); false for evaluation and generation
      * @return logits {@code [B, T, V]}, attached to inputIds' manager
      */
     public NDArray forward(NDArray inputIds, NDArray attentionMask, KvCache cache, LoraAdapter adapter,
-                           SplittableRandom dropoutRng) {
+                           boolean training) {
         NDManager m = inputIds.getManager();
         long batch = inputIds.getShape().get(0);
         long steps = inputIds.getShape().get(1);
@@ -250,7 +262,6 @@ public final class LlamaModel implements AutoCloseable {
         int kvHeads = config.numKvHeads();
         int group = config.groupSize();
         int headDim = config.headDim();
-        double scoreScale = Math.sqrt(headDim);
 
         NDArray ids = inputIds.getDataType() == DataType.INT64 ? inputIds : inputIds.toType(DataType.INT64, false);
         NDArray x = ids.getNDArrayInternal().embedding(ids, tokenEmbedding, SparseFormat.DENSE).singletonOrThrow(); // [B,T,C]
@@ -261,11 +272,11 @@ public final class LlamaModel implements AutoCloseable {
             Layer layer = layers[l];
             // --- attention ---
             NDArray h = rmsNorm(x, layer.attentionNorm);                                              // [B,T,C]
-            NDArray q = project(h, l, Projection.Q, adapter, dropoutRng)
+            NDArray q = project(h, l, Projection.Q, adapter, training)
                     .reshape(batch, steps, heads, headDim).transpose(0, 2, 1, 3);                     // [B,H,T,D]
-            NDArray k = project(h, l, Projection.K, adapter, dropoutRng)
+            NDArray k = project(h, l, Projection.K, adapter, training)
                     .reshape(batch, steps, kvHeads, headDim).transpose(0, 2, 1, 3);                   // [B,K,T,D]
-            NDArray v = project(h, l, Projection.V, adapter, dropoutRng)
+            NDArray v = project(h, l, Projection.V, adapter, training)
                     .reshape(batch, steps, kvHeads, headDim).transpose(0, 2, 1, 3);                   // [B,K,T,D]
             q = rotate(q, cosSin[0], cosSin[1]);                                                      // [B,H,T,D]
             k = rotate(k, cosSin[0], cosSin[1]);                                                      // [B,K,T,D]
@@ -276,7 +287,7 @@ public final class LlamaModel implements AutoCloseable {
             }
             NDArray scores = q.reshape(batch, kvHeads, group * steps, headDim)                        // [B,K,G*T,D]
                     .matMul(k.transpose(0, 1, 3, 2))                                                  // [B,K,G*T,S]
-                    .div(scoreScale)
+                    .mul(inverseScoreScale)
                     .reshape(batch, heads, steps, keys);                                              // [B,H,T,S]
             if (maskBias != null) {
                 scores = scores.add(maskBias);                                                        // [B,H,T,S]
@@ -287,13 +298,13 @@ public final class LlamaModel implements AutoCloseable {
                     .reshape(batch, heads, steps, headDim)                                            // [B,H,T,D]
                     .transpose(0, 2, 1, 3)                                                            // [B,T,H,D]
                     .reshape(batch, steps, (long) heads * headDim);                                   // [B,T,H*D]
-            x = x.add(project(attended, l, Projection.O, adapter, dropoutRng));                       // [B,T,C]
+            x = x.add(project(attended, l, Projection.O, adapter, training));                       // [B,T,C]
             // --- SwiGLU MLP ---
             h = rmsNorm(x, layer.mlpNorm);                                                            // [B,T,C]
-            NDArray gate = project(h, l, Projection.GATE, adapter, dropoutRng);                       // [B,T,F]
-            NDArray up = project(h, l, Projection.UP, adapter, dropoutRng);                           // [B,T,F]
+            NDArray gate = project(h, l, Projection.GATE, adapter, training);                       // [B,T,F]
+            NDArray up = project(h, l, Projection.UP, adapter, training);                           // [B,T,F]
             NDArray swiglu = gate.mul(Activation.sigmoid(gate)).mul(up);                              // [B,T,F]
-            x = x.add(project(swiglu, l, Projection.DOWN, adapter, dropoutRng));                      // [B,T,C]
+            x = x.add(project(swiglu, l, Projection.DOWN, adapter, training));                      // [B,T,C]
         }
         if (cache != null) {
             cache.advance(steps);
@@ -303,11 +314,11 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /** {@code x·Wᵀ + b} (+ the adapter's branch) for one projection. */
-    private NDArray project(NDArray x, int layer, Projection p, LoraAdapter adapter, SplittableRandom dropoutRng) {
+    private NDArray project(NDArray x, int layer, Projection p, LoraAdapter adapter, boolean training) {
         Layer weights = layers[layer];
         NDArray y = linear(x, weights.weight[p.ordinal()], weights.bias[p.ordinal()]);        // [.., out]
         if (adapter != null) {
-            NDArray update = adapter.branch(layer, p, x, dropoutRng);                          // [.., out] or null
+            NDArray update = adapter.branch(layer, p, x, training);                          // [.., out] or null
             if (update != null) {
                 y = y.add(update);
             }
@@ -367,7 +378,7 @@ public final class LlamaModel implements AutoCloseable {
                     causal[Math.toIntExact(i * keys + j)] = MASKED;
                 }
             }
-            bias = m.create(causal, new Shape(1, 1, steps, keys));                          // [1,1,T,S]
+            bias = Tensors.owned(m.create(causal, new Shape(1, 1, steps, keys)));                          // [1,1,T,S]
         }
         if (attentionMask != null) {
             long batch = attentionMask.getShape().get(0);

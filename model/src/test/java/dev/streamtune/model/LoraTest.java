@@ -165,7 +165,7 @@ class LoraTest {
     private static float[] logits(LoraAdapter adapter, long[] ids) {
         try (NDManager m = model.manager().newSubManager()) {
             NDArray input = m.create(ids, new Shape(1, ids.length));
-            return model.forward(input, null, null, adapter, null).toFloatArray();
+            return model.forward(input, null, null, adapter, false).toFloatArray();
         }
     }
 }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.streamtune.model.KvCache;
 import dev.streamtune.model.LlamaModel;
+import dev.streamtune.model.NoGrad;
 import dev.streamtune.model.lora.LoraAdapter;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -46,7 +47,9 @@ public final class Generator {
         SplittableRandom random = new SplittableRandom(sampling.seed());
         long[] generated = new long[sampling.maxNewTokens()];
         int count = 0;
-        try (NDManager manager = model.manager().newSubManager(); KvCache cache = model.newCache(manager)) {
+        try (NoGrad noGrad = NoGrad.enter();
+             NDManager manager = model.manager().newSubManager();
+             KvCache cache = model.newCache(manager)) {
             float[] logits = lastLogits(manager, promptIds, cache, adapter);
             while (count < sampling.maxNewTokens()) {
                 long next = pick(logits, sampling, random);
@@ -68,7 +71,7 @@ public final class Generator {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray input = manager.create(ids, new Shape(1, ids.length));                 // [1,T]
-            NDArray logits = model.forward(input, null, cache, adapter, null);             // [1,T,V]
+            NDArray logits = model.forward(input, null, cache, adapter, false);             // [1,T,V]
             return logits.get(0, ids.length - 1).toType(DataType.FLOAT32, false).toFloatArray(); // [V]
         }
     }

@@ -5,9 +5,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.streamtune.model.LlamaModel;
 import dev.streamtune.model.ModelConfig;
 import dev.streamtune.model.Projection;
+import dev.streamtune.model.Tensors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -33,15 +36,17 @@ public final class LoraAdapter implements AutoCloseable {
     private final NDManager manager;
     private final NDArray[][] loraA; // [layer][projection] -> [r, in], null where not targeted
     private final NDArray[][] loraB; // [layer][projection] -> [out, r]
+    private final NDArray scaling; // scalar alpha/r, an owned array (see Tensors.scalar)
     private LlamaModel mergedInto;
     private NDArray[][] weightsBeforeMerge;
 
-    private LoraAdapter(ModelConfig modelConfig, LoraConfig config, NDManager manager) {
+    private LoraAdapter(ModelConfig modelConfig, LoraConfig config, NDManager manager, DataType dataType) {
         this.modelConfig = modelConfig;
         this.config = config;
         this.manager = manager;
         this.loraA = new NDArray[modelConfig.numLayers()][PROJECTIONS.length];
         this.loraB = new NDArray[modelConfig.numLayers()][PROJECTIONS.length];
+        this.scaling = Tensors.scalar(manager, config.scaling(), dataType);
     }
 
     /**
@@ -50,7 +55,7 @@ public final class LoraAdapter implements AutoCloseable {
      */
     public static LoraAdapter create(LlamaModel base, LoraConfig config, long seed) {
         ModelConfig mc = base.config();
-        LoraAdapter adapter = new LoraAdapter(mc, config, base.manager().newSubManager());
+        LoraAdapter adapter = new LoraAdapter(mc, config, base.manager().newSubManager(), base.dataType());
         SplittableRandom random = new SplittableRandom(seed);
         DataType dtype = base.dataType();
         for (int layer = 0; layer < mc.numLayers(); layer++) {
@@ -72,7 +77,7 @@ public final class LoraAdapter implements AutoCloseable {
 
     /** An empty adapter to be filled by {@link #put}, used by loaders. */
     static LoraAdapter empty(LlamaModel base, LoraConfig config) {
-        return new LoraAdapter(base.config(), config, base.manager().newSubManager());
+        return new LoraAdapter(base.config(), config, base.manager().newSubManager(), base.dataType());
     }
 
     /** Installs A {@code [r, in]} and B {@code [out, r]} for one projection; they move to this adapter's manager. */
@@ -84,10 +89,12 @@ public final class LoraAdapter implements AutoCloseable {
                     + ", B " + b.getShape() + "; expected A (" + config.rank() + ", " + in + "), B (" + out + ", "
                     + config.rank() + ")");
         }
-        a.attach(manager);
-        b.attach(manager);
-        loraA[layer][p.ordinal()] = a;
-        loraB[layer][p.ordinal()] = b;
+        NDArray ownedA = Tensors.owned(a); // libtorch-owned memory, see Tensors.owned
+        NDArray ownedB = Tensors.owned(b);
+        ownedA.attach(manager);
+        ownedB.attach(manager);
+        loraA[layer][p.ordinal()] = ownedA;
+        loraB[layer][p.ordinal()] = ownedB;
     }
 
     public LoraConfig config() {
@@ -134,6 +141,19 @@ public final class LoraAdapter implements AutoCloseable {
         }
     }
 
+    /**
+     * Sets the accumulated gradients of A and B to zero. DJL's gradient recording adds to existing
+     * gradients; {@link dev.streamtune.model.train.AdamW#step} zeroes them after each update, so this is
+     * needed only when gradients were computed without an optimizer step.
+     */
+    public void zeroGradients() {
+        for (NDArray p : parameters()) {
+            if (p.hasGradient()) {
+                JniUtils.zeroGrad((PtNDArray) p);
+            }
+        }
+    }
+
     /** True while the update is folded into a model's weights. */
     public boolean isMerged() {
         return mergedInto != null;
@@ -144,27 +164,19 @@ public final class LoraAdapter implements AutoCloseable {
      * or null when this projection is not targeted or the adapter is merged (the base weight already has it).
      *
      * @param x          input of the projection, {@code [.., in]}
-     * @param dropoutRng source of dropout masks in training, or null for evaluation (no dropout)
+     * @param training   apply dropout, drawing masks from the engine's random generator (seeded per step by
+     *                   the trainer; Java-made masks corrupted gradients through this DJL build, see docs/model.md)
      */
-    public NDArray branch(int layer, Projection p, NDArray x, SplittableRandom dropoutRng) {
+    public NDArray branch(int layer, Projection p, NDArray x, boolean training) {
         NDArray a = loraA[layer][p.ordinal()];
         if (a == null || mergedInto != null) {
             return null;
         }
-        NDArray input = dropoutRng == null || config.dropout() == 0 ? x : dropout(x, dropoutRng);
-        NDArray down = LlamaModel.linear(input, a, null).muli(config.scaling()); // [.., r]
+        NDArray input = !training || config.dropout() == 0
+                ? x
+                : x.getNDArrayInternal().dropout(x, (float) config.dropout(), true).singletonOrThrow(); // [.., in]
+        NDArray down = LlamaModel.linear(input, a, null).mul(scaling);          // [.., r]
         return LlamaModel.linear(down, loraB[layer][p.ordinal()], null);         // [.., out]
-    }
-
-    private NDArray dropout(NDArray x, SplittableRandom rng) {
-        double keep = 1 - config.dropout();
-        float scale = (float) (1 / keep);
-        float[] mask = new float[Math.toIntExact(x.size())];
-        for (int i = 0; i < mask.length; i++) {
-            mask[i] = rng.nextDouble() < keep ? scale : 0f;
-        }
-        NDArray maskArray = x.getManager().create(mask, x.getShape()).toType(x.getDataType(), false);
-        return x.mul(maskArray);
     }
 
     /**
