@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             ProduceCommand.class,
             TopicsCommand.class,
             BenchCommand.class,
+            GenerateCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class StreamtuneCommand implements Runnable {
