@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             TopicsCommand.class,
             BenchCommand.class,
             GenerateCommand.class,
+            IngestCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class StreamtuneCommand implements Runnable {
