@@ -32,8 +32,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * <p>It starts its own broker in a temporary directory, pre-loads {@code events} realistic feedback
  * records (2% invalid, 2% duplicates, two adapters, 1,000 users) into {@code feedback.events}, then,
  * for each configuration and repeat, runs a fresh Streams application over them and measures events
- * per second from its first output record (read_committed) to the moment its committed input
- * offsets reach the end: startup and restoration are excluded, the drain is not.
+ * per second from its first output record written to the moment its committed input offsets
+ * reach the end (under exactly-once that is when the last transaction, outputs included, has
+ * committed and is visible to read_committed consumers): startup is excluded, the drain is not. A
+ * warm-up run (not counted) comes first, so that no configuration pays for JIT compilation.
  */
 public final class IngestBenchmark {
   /**
@@ -93,6 +95,10 @@ public final class IngestBenchmark {
       out.printf("pre-loaded %,d events (%,.1f MB)%n", options.events(), bytes / 1e6);
       out.flush();
 
+      IngestRun.Measurement warmUp = IngestRun.measure(broker.bootstrapServers(), Mode.INGEST_EXACTLY_ONCE,
+          dir.resolve("state-warm-up"), "bench-warm-up-" + System.nanoTime(), options.events());
+      out.printf("  warm-up (not counted):      %,9.0f events/s%n", warmUp.eventsPerSecond());
+      out.flush();
       Map<Mode, List<Double>> rates = new EnumMap<>(Mode.class);
       for (int repeat = 0; repeat < options.repeats(); repeat++) {
         for (Mode mode : options.modes()) {
@@ -178,12 +184,12 @@ public final class IngestBenchmark {
     }
   }
 
-  /** Runs with {@link Options#DEFAULTS}, or {@code events [repeats]} from the arguments. */
+  /** Runs with {@link Options#DEFAULTS}, or {@code events [repeats [MODE,MODE...]]} from the arguments. */
   public static void main(String[] args) {
     Options defaults = Options.DEFAULTS;
     Options options = new Options(args.length > 0 ? Integer.parseInt(args[0]) : defaults.events(),
         args.length > 1 ? Integer.parseInt(args[1]) : defaults.repeats(), defaults.partitions(),
-        defaults.modes());
+        args.length > 2 ? Stream.of(args[2].split(",")).map(Mode::valueOf).toList() : defaults.modes());
     run(options, new PrintWriter(System.out, true));
   }
 }
