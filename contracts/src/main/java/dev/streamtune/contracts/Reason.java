@@ -36,7 +36,9 @@ public enum Reason {
     /** Valid, but for an adapter this deployment does not train (decided by ingest). */
     UNKNOWN_ADAPTER("unknown-adapter"),
     /** Valid, but its user exceeded the per-user rate limit for the adapter (decided by ingest). */
-    RATE_LIMITED("rate-limited");
+    RATE_LIMITED("rate-limited"),
+    /** Valid, but a stage failed on it or the broker refused an output; kept for a replay. */
+    PROCESSING_FAILED("processing-failed");
 
     private final String code;
 

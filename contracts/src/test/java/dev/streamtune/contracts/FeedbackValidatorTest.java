@@ -53,7 +53,7 @@ class FeedbackValidatorTest {
         Set<String> validatorReasons = Stream.of(Reason.values())
                 .filter(r -> r != Reason.UNPARSABLE && r != Reason.INVALID_UTF8
                         && r != Reason.OVERSIZE_EVENT && r != Reason.UNKNOWN_ADAPTER
-                        && r != Reason.RATE_LIMITED)
+                        && r != Reason.RATE_LIMITED && r != Reason.PROCESSING_FAILED)
                 .map(Reason::code).collect(Collectors.toSet());
         assertEquals(validatorReasons, covered);
     }
