@@ -35,6 +35,10 @@ import org.slf4j.LoggerFactory;
  * (the weights are only read); merging an adapter swaps weights and must not race with them.
  */
 public final class LlamaModel implements AutoCloseable {
+    static {
+        CpuTuning.apply(); // before libtorch loads: MKL's AVX-512 kernels on AMD
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(LlamaModel.class);
     /** Added to the attention score of a masked key; exp() of it underflows to exactly 0 in float32. */
     private static final float MASKED = -1e9f;

@@ -6,6 +6,10 @@ import ai.djl.ndarray.types.DataType;
 
 /** Small helpers around DJL arrays. */
 public final class Tensors {
+    static {
+        CpuTuning.apply(); // before libtorch loads: MKL's AVX-512 kernels on AMD
+    }
+
     private Tensors() {}
 
     /**

@@ -25,6 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** HF directory save/load, sharding, half-precision reading, config.json parsing. */
 class HfCheckpointTest {
+    static {
+        dev.streamtune.model.CpuTuning.apply(); // before DJL loads libtorch, as in production
+    }
+
     private static final long[] IDS = {0, 4, 9, 33, 2, 50};
 
     @Test

@@ -27,6 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** LoRA identity at init, merge/unmerge, PEFT layout round trip. */
 class LoraTest {
+    static {
+        dev.streamtune.model.CpuTuning.apply(); // before DJL loads libtorch, as in production
+    }
+
     /** GQA (4 query heads on 2 kv heads), q/k/v bias (Qwen2), tied head: every branch of the forward pass. */
     private static final ModelConfig CONFIG = ModelConfig.tinyLlama(97, 32, 2, 4, 2)
             .withArchitecture(ModelConfig.QWEN2, true).withTiedEmbeddings(true);

@@ -19,6 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Parity with llama2.c's run.c on the real stories260K checkpoint. */
 class Stories260KTest {
+    static {
+        dev.streamtune.model.CpuTuning.apply(); // before DJL loads libtorch, as in production
+    }
+
     /** Greedy tokens from BOS computed by llama2.c's run.c at temperature 0 (shared/models/README.md). */
     private static final long[] REFERENCE = {
         461, 461, 401, 401, 401, 461, 378, 455, 473, 456, 435, 299, 362, 409, 283, 264, 283, 452, 288, 13};

@@ -23,6 +23,10 @@ import java.util.TreeSet;
  * Qwen2ForCausalLM. Tensors in F32, F16 or BF16 are loaded as F32.
  */
 public final class HfCheckpoint {
+    static {
+        dev.streamtune.model.CpuTuning.apply(); // before libtorch loads: MKL's AVX-512 kernels on AMD
+    }
+
     public static final String CONFIG = "config.json";
     public static final String WEIGHTS = "model.safetensors";
     public static final String INDEX = "model.safetensors.index.json";

@@ -33,6 +33,10 @@ import java.util.Map;
  * conversion script applies. w1/w3/w2 are gate/up/down.
  */
 public final class Llama2cCheckpoint {
+    static {
+        dev.streamtune.model.CpuTuning.apply(); // before libtorch loads: MKL's AVX-512 kernels on AMD
+    }
+
     private Llama2cCheckpoint() {}
 
     /** Loads {@code file} as a Llama model in HF layout (BOS 1, EOS 2 as in the Llama 2 tokenizer). */

@@ -30,6 +30,10 @@ import java.util.Map;
  * I64, I32), so a write followed by a read is bit-exact. Pickle formats are never read.
  */
 public final class SafeTensors {
+    static {
+        dev.streamtune.model.CpuTuning.apply(); // before libtorch loads: MKL's AVX-512 kernels on AMD
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long MAX_HEADER = 100L << 20;
 

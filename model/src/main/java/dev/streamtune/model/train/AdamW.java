@@ -23,6 +23,10 @@ import java.util.Map;
  * Gradients are zeroed by the kernel, so the next backward pass starts from zero.
  */
 public final class AdamW implements AutoCloseable {
+    static {
+        dev.streamtune.model.CpuTuning.apply(); // before libtorch loads: MKL's AVX-512 kernels on AMD
+    }
+
     private final List<NDArray> parameters;
     private final AdamWConfig config;
     private final NDManager manager;

@@ -23,6 +23,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * PyTorch's engine allows one gradient recording per JVM at a time, so steps of all trainers are serialised.
  */
 public final class LoraTrainer implements AutoCloseable {
+    static {
+        dev.streamtune.model.CpuTuning.apply(); // before libtorch loads: MKL's AVX-512 kernels on AMD
+    }
+
     private static final ReentrantLock RECORDING = new ReentrantLock();
 
     private final LlamaModel model;

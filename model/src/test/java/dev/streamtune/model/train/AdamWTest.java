@@ -14,6 +14,10 @@ import org.junit.jupiter.api.Test;
 
 /** The fused-kernel AdamW against a plain double-precision transcription of torch.optim.AdamW. */
 class AdamWTest {
+    static {
+        dev.streamtune.model.CpuTuning.apply(); // before DJL loads libtorch, as in production
+    }
+
 
     /** torch.optim.AdamW (amsgrad off) after clip_grad_norm_, in doubles. */
     private static final class ReferenceAdamW {

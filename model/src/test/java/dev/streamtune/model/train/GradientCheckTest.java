@@ -26,6 +26,10 @@ import org.junit.jupiter.api.Test;
  * (GQA, q/k/v bias, RoPE, causal mask, SwiGLU) and both losses.
  */
 class GradientCheckTest {
+    static {
+        dev.streamtune.model.CpuTuning.apply(); // before DJL loads libtorch, as in production
+    }
+
     private static final ModelConfig CONFIG = ModelConfig.tinyLlama(23, 16, 2, 4, 2)
             .withArchitecture(ModelConfig.QWEN2, true);
     private static final double STEP = 1e-6;

@@ -26,6 +26,10 @@ import org.junit.jupiter.api.Test;
  * attend to and transform the prompt.
  */
 class LoraTrainingTest {
+    static {
+        dev.streamtune.model.CpuTuning.apply(); // before DJL loads libtorch, as in production
+    }
+
     private static final int BOS = 1;
     private static final int EOS = 2;
     private static final int SEP = 3;
