@@ -222,7 +222,7 @@ def main():
     torch.set_num_threads(args.threads)
     blas = loaded_blas()
     info = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas,
-            "python": sys.executable}
+            "python": sys.executable, "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "unset")}
     if is_reference_blas(blas) and not args.allow_reference_blas:
         info["error"] = ("the reference BLAS is loaded (" + ", ".join(blas or ["none found"]) + "); it is about 40x "
                          "slower than an optimised one. Install OpenBLAS: apt-get install -y libopenblas0-openmp")

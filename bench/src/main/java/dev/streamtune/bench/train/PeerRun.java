@@ -39,7 +39,8 @@ public final class PeerRun {
     }
 
     /** What the peer's process reported: its torch, threads, the BLAS it loaded, and optionally a GEMM rate. */
-    public record Report(RunResult result, String torchVersion, int threads, List<String> blas, double gemmFlopsPerSecond) {}
+    public record Report(RunResult result, String torchVersion, int threads, List<String> blas, double gemmFlopsPerSecond,
+                         String openblasCoretype) {}
 
     /** Checks that python, torch and an optimised BLAS are there (a few seconds); throws with a fix otherwise. */
     public String check() throws Unavailable {
@@ -75,7 +76,7 @@ public final class PeerRun {
         json.path("losses").forEach(n -> losses.add(n.asDouble()));
         return new Report(new RunResult(json.path("tokens_per_second").asDouble(), losses),
                 json.path("torch").asText(), json.path("threads").asInt(), blas,
-                json.path("gemm_flops_per_second").asDouble(0));
+                json.path("gemm_flops_per_second").asDouble(0), json.path("openblas_coretype").asText("unset"));
     }
 
     private String exec(List<String> command, long timeoutSeconds) throws Unavailable {

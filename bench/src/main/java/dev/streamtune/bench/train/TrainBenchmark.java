@@ -2,6 +2,7 @@ package dev.streamtune.bench.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.streamtune.model.CpuTuning;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -49,11 +50,13 @@ public final class TrainBenchmark {
     /** Runs every config and prints the tables; returns the results. */
     public List<ConfigResult> run() throws IOException {
         long started = System.nanoTime();
+        CpuTuning.Status mkl = CpuTuning.apply(); // before libtorch loads
         Engine.getInstance(); // loads libtorch so that thread settings can be read
         int threads = JniUtils.getNumThreads();
         out.printf("streamtune: DJL %s, libtorch %s, %d intra-op / %d inter-op threads, %d CPUs%n",
                 Engine.getDjlVersion(), Engine.getInstance().getVersion(), threads, JniUtils.getNumInteropThreads(),
                 Runtime.getRuntime().availableProcessors());
+        out.printf("streamtune: oneMKL AVX-512 on AMD (CpuTuning): %s%n", mkl);
         PeerRun peer = null;
         if (options.python() != null) {
             peer = new PeerRun(options.python(), options.peerScript(), threads);
@@ -86,7 +89,7 @@ public final class TrainBenchmark {
         out.println("== " + workload.describe());
         out.printf("   %d runs per side, each %d warm-up + %d timed steps of %d tokens; work directory %s%n",
                 options.runs(), workload.warmupSteps(), workload.timedSteps(), workload.tokensPerStep(), directory);
-        double streamtunePeak = GemmPeak.measure(options.gemmSize(), 5);
+        double streamtunePeak = 0; // the best GEMM rate seen over all runs (each measures one)
         double peerPeak = 0;
         List<RunResult> ours = new ArrayList<>();
         List<RunResult> theirs = new ArrayList<>();
@@ -94,14 +97,16 @@ public final class TrainBenchmark {
             for (int i = 1; i <= options.runs(); i++) {
                 RunResult mine = streamtune.run();
                 ours.add(mine);
+                streamtunePeak = Math.max(streamtunePeak, GemmPeak.measure(options.gemmSize(), 5));
                 String line = String.format("   run %d  streamtune %,8.0f tokens/s", i, mine.tokensPerSecond());
                 if (peer != null) {
                     try {
-                        PeerRun.Report report = peer.run(workload, i == 1 ? options.gemmSize() : 0);
+                        PeerRun.Report report = peer.run(workload, options.gemmSize());
+                        peerPeak = Math.max(peerPeak, report.gemmFlopsPerSecond());
                         if (i == 1) {
-                            peerPeak = report.gemmFlopsPerSecond();
-                            out.printf("   peer: torch %s, %d threads, BLAS %s%n", report.torchVersion(),
-                                    report.threads(), String.join(", ", report.blas()));
+                            out.printf("   peer: torch %s, %d threads, BLAS %s, OPENBLAS_CORETYPE=%s%n",
+                                    report.torchVersion(), report.threads(), String.join(", ", report.blas()),
+                                    report.openblasCoretype());
                         }
                         theirs.add(report.result());
                         line += String.format("   pytorch %,8.0f tokens/s", report.result().tokensPerSecond());
