@@ -12,35 +12,35 @@ import picocli.CommandLine.Option;
  * broker (pass-through ceiling, at_least_once, exactly_once_v2); see {@link IngestBenchmark}.
  */
 @Command(name = "ingest", mixinStandardHelpOptions = true,
-    description = "Measure ingest throughput on an embedded broker: pass-through ceiling, "
-        + "at_least_once and exactly_once_v2.")
+        description = "Measure ingest throughput on an embedded broker: pass-through ceiling, "
+                + "at_least_once and exactly_once_v2.")
 final class BenchIngestCommand implements Callable<Integer> {
-  @Option(names = "--events", paramLabel = "N",
-      description = "Events to pre-load and drain per run (default: ${DEFAULT-VALUE}).")
-  int events = IngestBenchmark.Options.DEFAULTS.events();
+    @Option(names = "--events", paramLabel = "N",
+            description = "Events to pre-load and drain per run (default: ${DEFAULT-VALUE}).")
+    int events = IngestBenchmark.Options.DEFAULTS.events();
 
-  @Option(names = "--repeats", paramLabel = "N",
-      description = "Runs of each configuration; min, median and max are reported (default: ${DEFAULT-VALUE}).")
-  int repeats = IngestBenchmark.Options.DEFAULTS.repeats();
+    @Option(names = "--repeats", paramLabel = "N",
+            description = "Runs of each configuration; min, median and max are reported (default: ${DEFAULT-VALUE}).")
+    int repeats = IngestBenchmark.Options.DEFAULTS.repeats();
 
-  @Option(names = "--partitions", paramLabel = "N",
-      description = "Partitions of feedback.events (default: ${DEFAULT-VALUE}).")
-  int partitions = IngestBenchmark.Options.DEFAULTS.partitions();
+    @Option(names = "--partitions", paramLabel = "N",
+            description = "Partitions of feedback.events (default: ${DEFAULT-VALUE}).")
+    int partitions = IngestBenchmark.Options.DEFAULTS.partitions();
 
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
-  @Override
-  public Integer call() {
-    IngestBenchmark.Options options;
-    try {
-      options = new IngestBenchmark.Options(events, repeats, partitions,
-          IngestBenchmark.Options.DEFAULTS.modes());
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    @Override
+    public Integer call() {
+        IngestBenchmark.Options options;
+        try {
+            options = new IngestBenchmark.Options(events, repeats, partitions,
+                    IngestBenchmark.Options.DEFAULTS.modes());
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        IngestBenchmark.run(options, out);
+        return 0;
     }
-    PrintWriter out = spec.commandLine().getOut();
-    IngestBenchmark.run(options, out);
-    return 0;
-  }
 }

@@ -38,158 +38,158 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * warm-up run (not counted) comes first, so that no configuration pays for JIT compilation.
  */
 public final class IngestBenchmark {
-  /**
-   * What to run.
-   *
-   * @param events records to pre-load
-   * @param repeats runs of each configuration (min, median and max are reported)
-   * @param partitions partitions of {@code feedback.events}
-   * @param modes the configurations, in the order they run (interleaved per repeat)
-   */
-  public record Options(int events, int repeats, int partitions, List<Mode> modes) {
-    public static final Options DEFAULTS = new Options(200_000, 3, 2, List.of(Mode.values()));
+    /**
+     * What to run.
+     *
+     * @param events records to pre-load
+     * @param repeats runs of each configuration (min, median and max are reported)
+     * @param partitions partitions of {@code feedback.events}
+     * @param modes the configurations, in the order they run (interleaved per repeat)
+     */
+    public record Options(int events, int repeats, int partitions, List<Mode> modes) {
+        public static final Options DEFAULTS = new Options(200_000, 3, 2, List.of(Mode.values()));
 
-    public Options {
-      if (events < 1000) {
-        throw new IllegalArgumentException("events must be at least 1000, got " + events);
-      }
-      if (repeats < 1) {
-        throw new IllegalArgumentException("repeats must be at least 1, got " + repeats);
-      }
-      if (partitions < 1) {
-        throw new IllegalArgumentException("partitions must be at least 1, got " + partitions);
-      }
-      modes = List.copyOf(modes);
-    }
-  }
-
-  /** Measured events/s of each run, per configuration. */
-  public record Results(Map<Mode, List<Double>> eventsPerSecond) {
-    public double median(Mode mode) {
-      List<Double> sorted = eventsPerSecond.get(mode).stream().sorted().toList();
-      return sorted.get(sorted.size() / 2);
-    }
-
-    public double min(Mode mode) {
-      return eventsPerSecond.get(mode).stream().min(Comparator.naturalOrder()).orElseThrow();
-    }
-
-    public double max(Mode mode) {
-      return eventsPerSecond.get(mode).stream().max(Comparator.naturalOrder()).orElseThrow();
-    }
-  }
-
-  private IngestBenchmark() {}
-
-  /** Runs the benchmark and prints progress, a table and ratios to {@code out}. */
-  public static Results run(Options options, PrintWriter out) {
-    Path dir = tempDir();
-    try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(BrokerConfig.forTests(dir.resolve("broker")))) {
-      broker.createTopics(List.of(new TopicSpec(Topics.FEEDBACK_EVENTS.name(), options.partitions()),
-          new TopicSpec(Topics.FEEDBACK_DLQ.name(), 1), new TopicSpec(Topics.EVAL_HOLDOUT.name(), 1),
-          new TopicSpec(Topics.TRAINING_BATCHES.name(), options.partitions())));
-      out.printf("broker up in %d ms; pre-loading %,d events%n", broker.startupTime().toMillis(),
-          options.events());
-      out.flush();
-      long bytes = preload(broker.bootstrapServers(), options.events());
-      out.printf("pre-loaded %,d events (%,.1f MB)%n", options.events(), bytes / 1e6);
-      out.flush();
-
-      IngestRun.Measurement warmUp = IngestRun.measure(broker.bootstrapServers(), Mode.INGEST_EXACTLY_ONCE,
-          dir.resolve("state-warm-up"), "bench-warm-up-" + System.nanoTime(), options.events());
-      out.printf("  warm-up (not counted):      %,9.0f events/s%n", warmUp.eventsPerSecond());
-      out.flush();
-      Map<Mode, List<Double>> rates = new EnumMap<>(Mode.class);
-      for (int repeat = 0; repeat < options.repeats(); repeat++) {
-        for (Mode mode : options.modes()) {
-          IngestRun.Measurement m = IngestRun.measure(broker.bootstrapServers(), mode,
-              dir.resolve("state-" + mode + "-" + repeat), "bench-" + mode.name().toLowerCase()
-                  .replace('_', '-') + "-" + repeat + "-" + System.nanoTime(), options.events());
-          rates.computeIfAbsent(mode, k -> new ArrayList<>()).add(m.eventsPerSecond());
-          out.printf("  %-22s run %d: %,9.0f events/s (%,d events in %,d ms after %,d ms start-up)%n",
-              mode.label(), repeat + 1, m.eventsPerSecond(), options.events(), m.drainMillis(),
-              m.startupMillis());
-          out.flush();
+        public Options {
+            if (events < 1000) {
+                throw new IllegalArgumentException("events must be at least 1000, got " + events);
+            }
+            if (repeats < 1) {
+                throw new IllegalArgumentException("repeats must be at least 1, got " + repeats);
+            }
+            if (partitions < 1) {
+                throw new IllegalArgumentException("partitions must be at least 1, got " + partitions);
+            }
+            modes = List.copyOf(modes);
         }
-      }
-      Results results = new Results(rates);
-      print(results, options, out);
-      return results;
-    } finally {
-      deleteQuietly(dir);
     }
-  }
 
-  private static void print(Results results, Options options, PrintWriter out) {
-    out.println();
-    out.printf("%-24s %12s %12s %12s%n", "configuration", "min ev/s", "median ev/s", "max ev/s");
-    for (Mode mode : results.eventsPerSecond().keySet()) {
-      out.printf("%-24s %,12.0f %,12.0f %,12.0f%n", mode.label(), results.min(mode), results.median(mode),
-          results.max(mode));
-    }
-    Map<Mode, List<Double>> r = results.eventsPerSecond();
-    if (r.containsKey(Mode.PASS_THROUGH_AT_LEAST_ONCE) && r.containsKey(Mode.INGEST_EXACTLY_ONCE)) {
-      out.printf("exactly_once_v2 / pass-through (at_least_once):  %5.1f%% (target >= 50%%)%n",
-          100 * results.median(Mode.INGEST_EXACTLY_ONCE) / results.median(Mode.PASS_THROUGH_AT_LEAST_ONCE));
-    }
-    if (r.containsKey(Mode.PASS_THROUGH_EXACTLY_ONCE) && r.containsKey(Mode.INGEST_EXACTLY_ONCE)) {
-      out.printf("exactly_once_v2 / pass-through (exactly_once_v2): %5.1f%%%n",
-          100 * results.median(Mode.INGEST_EXACTLY_ONCE) / results.median(Mode.PASS_THROUGH_EXACTLY_ONCE));
-    }
-    if (r.containsKey(Mode.INGEST_AT_LEAST_ONCE) && r.containsKey(Mode.INGEST_EXACTLY_ONCE)) {
-      out.printf("cost of exactly-once vs at_least_once:            %5.1f%% (target <= 15%%)%n",
-          100 * (1 - results.median(Mode.INGEST_EXACTLY_ONCE) / results.median(Mode.INGEST_AT_LEAST_ONCE)));
-    }
-    out.printf("(%,d events, %d partitions, %d run(s) each, medians compared; %d cores, max heap %,d MB)%n",
-        options.events(), options.partitions(), options.repeats(), Runtime.getRuntime().availableProcessors(),
-        Runtime.getRuntime().maxMemory() >> 20);
-    out.flush();
-  }
+    /** Measured events/s of each run, per configuration. */
+    public record Results(Map<Mode, List<Double>> eventsPerSecond) {
+        public double median(Mode mode) {
+            List<Double> sorted = eventsPerSecond.get(mode).stream().sorted().toList();
+            return sorted.get(sorted.size() / 2);
+        }
 
-  /** Produces the workload once; every run reads the same records. */
-  private static long preload(String bootstrap, int events) {
-    SyntheticFeedback workload = new SyntheticFeedback(events, 0.02, 0.02,
-        List.of("email-drafting", "acme/scheduling"), 1000, 0.01, 7);
-    Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ProducerConfig.LINGER_MS_CONFIG, "20");
-    props.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
-    long bytes = 0;
-    long now = System.currentTimeMillis();
-    try (KafkaProducer<byte[], byte[]> producer =
-        new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-      for (SyntheticFeedback.Record record : workload.generate()) {
-        producer.send(new ProducerRecord<>(Topics.FEEDBACK_EVENTS.name(), null, now, record.key(),
-            record.value()));
-        bytes += record.value().length;
-      }
-      producer.flush();
-    }
-    return bytes;
-  }
+        public double min(Mode mode) {
+            return eventsPerSecond.get(mode).stream().min(Comparator.naturalOrder()).orElseThrow();
+        }
 
-  private static Path tempDir() {
-    try {
-      return Files.createTempDirectory("streamtune-bench-ingest");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+        public double max(Mode mode) {
+            return eventsPerSecond.get(mode).stream().max(Comparator.naturalOrder()).orElseThrow();
+        }
     }
-  }
 
-  private static void deleteQuietly(Path dir) {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      // a temporary directory: the OS cleans up what is left
+    private IngestBenchmark() {}
+
+    /** Runs the benchmark and prints progress, a table and ratios to {@code out}. */
+    public static Results run(Options options, PrintWriter out) {
+        Path dir = tempDir();
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(BrokerConfig.forTests(dir.resolve("broker")))) {
+            broker.createTopics(List.of(new TopicSpec(Topics.FEEDBACK_EVENTS.name(), options.partitions()),
+                    new TopicSpec(Topics.FEEDBACK_DLQ.name(), 1), new TopicSpec(Topics.EVAL_HOLDOUT.name(), 1),
+                    new TopicSpec(Topics.TRAINING_BATCHES.name(), options.partitions())));
+            out.printf("broker up in %d ms; pre-loading %,d events%n", broker.startupTime().toMillis(),
+                    options.events());
+            out.flush();
+            long bytes = preload(broker.bootstrapServers(), options.events());
+            out.printf("pre-loaded %,d events (%,.1f MB)%n", options.events(), bytes / 1e6);
+            out.flush();
+
+            IngestRun.Measurement warmUp = IngestRun.measure(broker.bootstrapServers(), Mode.INGEST_EXACTLY_ONCE,
+                    dir.resolve("state-warm-up"), "bench-warm-up-" + System.nanoTime(), options.events());
+            out.printf("  warm-up (not counted):      %,9.0f events/s%n", warmUp.eventsPerSecond());
+            out.flush();
+            Map<Mode, List<Double>> rates = new EnumMap<>(Mode.class);
+            for (int repeat = 0; repeat < options.repeats(); repeat++) {
+                for (Mode mode : options.modes()) {
+                    IngestRun.Measurement m = IngestRun.measure(broker.bootstrapServers(), mode,
+                            dir.resolve("state-" + mode + "-" + repeat), "bench-" + mode.name().toLowerCase()
+                                    .replace('_', '-') + "-" + repeat + "-" + System.nanoTime(), options.events());
+                    rates.computeIfAbsent(mode, k -> new ArrayList<>()).add(m.eventsPerSecond());
+                    out.printf("  %-22s run %d: %,9.0f events/s (%,d events in %,d ms after %,d ms start-up)%n",
+                            mode.label(), repeat + 1, m.eventsPerSecond(), options.events(), m.drainMillis(),
+                            m.startupMillis());
+                    out.flush();
+                }
+            }
+            Results results = new Results(rates);
+            print(results, options, out);
+            return results;
+        } finally {
+            deleteQuietly(dir);
+        }
     }
-  }
 
-  /** Runs with {@link Options#DEFAULTS}, or {@code events [repeats [MODE,MODE...]]} from the arguments. */
-  public static void main(String[] args) {
-    Options defaults = Options.DEFAULTS;
-    Options options = new Options(args.length > 0 ? Integer.parseInt(args[0]) : defaults.events(),
-        args.length > 1 ? Integer.parseInt(args[1]) : defaults.repeats(), defaults.partitions(),
-        args.length > 2 ? Stream.of(args[2].split(",")).map(Mode::valueOf).toList() : defaults.modes());
-    run(options, new PrintWriter(System.out, true));
-  }
+    private static void print(Results results, Options options, PrintWriter out) {
+        out.println();
+        out.printf("%-24s %12s %12s %12s%n", "configuration", "min ev/s", "median ev/s", "max ev/s");
+        for (Mode mode : results.eventsPerSecond().keySet()) {
+            out.printf("%-24s %,12.0f %,12.0f %,12.0f%n", mode.label(), results.min(mode), results.median(mode),
+                    results.max(mode));
+        }
+        Map<Mode, List<Double>> r = results.eventsPerSecond();
+        if (r.containsKey(Mode.PASS_THROUGH_AT_LEAST_ONCE) && r.containsKey(Mode.INGEST_EXACTLY_ONCE)) {
+            out.printf("exactly_once_v2 / pass-through (at_least_once):  %5.1f%% (target >= 50%%)%n",
+                    100 * results.median(Mode.INGEST_EXACTLY_ONCE) / results.median(Mode.PASS_THROUGH_AT_LEAST_ONCE));
+        }
+        if (r.containsKey(Mode.PASS_THROUGH_EXACTLY_ONCE) && r.containsKey(Mode.INGEST_EXACTLY_ONCE)) {
+            out.printf("exactly_once_v2 / pass-through (exactly_once_v2): %5.1f%%%n",
+                    100 * results.median(Mode.INGEST_EXACTLY_ONCE) / results.median(Mode.PASS_THROUGH_EXACTLY_ONCE));
+        }
+        if (r.containsKey(Mode.INGEST_AT_LEAST_ONCE) && r.containsKey(Mode.INGEST_EXACTLY_ONCE)) {
+            out.printf("cost of exactly-once vs at_least_once:            %5.1f%% (target <= 15%%)%n",
+                    100 * (1 - results.median(Mode.INGEST_EXACTLY_ONCE) / results.median(Mode.INGEST_AT_LEAST_ONCE)));
+        }
+        out.printf("(%,d events, %d partitions, %d run(s) each, medians compared; %d cores, max heap %,d MB)%n",
+                options.events(), options.partitions(), options.repeats(), Runtime.getRuntime().availableProcessors(),
+                Runtime.getRuntime().maxMemory() >> 20);
+        out.flush();
+    }
+
+    /** Produces the workload once; every run reads the same records. */
+    private static long preload(String bootstrap, int events) {
+        SyntheticFeedback workload = new SyntheticFeedback(events, 0.02, 0.02,
+                List.of("email-drafting", "acme/scheduling"), 1000, 0.01, 7);
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, "20");
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
+        long bytes = 0;
+        long now = System.currentTimeMillis();
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (SyntheticFeedback.Record record : workload.generate()) {
+                producer.send(new ProducerRecord<>(Topics.FEEDBACK_EVENTS.name(), null, now, record.key(),
+                        record.value()));
+                bytes += record.value().length;
+            }
+            producer.flush();
+        }
+        return bytes;
+    }
+
+    private static Path tempDir() {
+        try {
+            return Files.createTempDirectory("streamtune-bench-ingest");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temporary directory: the OS cleans up what is left
+        }
+    }
+
+    /** Runs with {@link Options#DEFAULTS}, or {@code events [repeats [MODE,MODE...]]} from the arguments. */
+    public static void main(String[] args) {
+        Options defaults = Options.DEFAULTS;
+        Options options = new Options(args.length > 0 ? Integer.parseInt(args[0]) : defaults.events(),
+                args.length > 1 ? Integer.parseInt(args[1]) : defaults.repeats(), defaults.partitions(),
+                args.length > 2 ? Stream.of(args[2].split(",")).map(Mode::valueOf).toList() : defaults.modes());
+        run(options, new PrintWriter(System.out, true));
+    }
 }

@@ -16,30 +16,30 @@ import org.slf4j.LoggerFactory;
  * so this is a safety net for topologies that deserialise earlier.
  */
 public final class DeadLetteringDeserializationHandler implements DeserializationExceptionHandler {
-  /** Config key naming the dead-letter topic. */
-  public static final String DLQ_TOPIC_CONFIG = "streamtune.ingest.deserialization.dlq.topic";
+    /** Config key naming the dead-letter topic. */
+    public static final String DLQ_TOPIC_CONFIG = "streamtune.ingest.deserialization.dlq.topic";
 
-  private static final Logger LOG = LoggerFactory.getLogger(DeadLetteringDeserializationHandler.class);
+    private static final Logger LOG = LoggerFactory.getLogger(DeadLetteringDeserializationHandler.class);
 
-  private String dlqTopic = "feedback.dlq";
+    private String dlqTopic = "feedback.dlq";
 
-  @Override
-  public void configure(Map<String, ?> configs) {
-    Object topic = configs.get(DLQ_TOPIC_CONFIG);
-    if (topic != null) {
-      dlqTopic = topic.toString();
+    @Override
+    public void configure(Map<String, ?> configs) {
+        Object topic = configs.get(DLQ_TOPIC_CONFIG);
+        if (topic != null) {
+            dlqTopic = topic.toString();
+        }
     }
-  }
 
-  @Override
-  public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record,
-      Exception exception) {
-    LOG.warn("dead-lettering undeserialisable record {}-{}@{}: {}", record.topic(),
-        record.partition(), record.offset(), exception.toString());
-    ProducerRecord<byte[], byte[]> dead = new ProducerRecord<>(dlqTopic, null, record.timestamp(),
-        record.key(), record.value(), DeadLetters.headers(record.headers(),
-            Reason.UNPARSABLE.code(), String.valueOf(exception.getMessage()), record.topic(),
-            record.partition(), record.offset(), System.currentTimeMillis()));
-    return Response.resume(List.of(dead));
-  }
+    @Override
+    public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record,
+            Exception exception) {
+        LOG.warn("dead-lettering undeserialisable record {}-{}@{}: {}", record.topic(),
+                record.partition(), record.offset(), exception.toString());
+        ProducerRecord<byte[], byte[]> dead = new ProducerRecord<>(dlqTopic, null, record.timestamp(),
+                record.key(), record.value(), DeadLetters.headers(record.headers(),
+                        Reason.UNPARSABLE.code(), String.valueOf(exception.getMessage()), record.topic(),
+                        record.partition(), record.offset(), System.currentTimeMillis()));
+        return Response.resume(List.of(dead));
+    }
 }

@@ -15,68 +15,68 @@ import java.util.List;
  * Example ids are {@code eventId#0}, {@code eventId#1} in that order.
  */
 public final class ExampleExpander {
-  private ExampleExpander() {}
+    private ExampleExpander() {}
 
-  /**
-   * The examples of {@code event}, optionally with e-mail addresses and phone numbers redacted from
-   * every text that is trained on (prompt, chat turns, completions).
-   */
-  public static List<TrainingExample> expand(FeedbackEvent event, SourceOffset source, boolean redact) {
-    String prompt = redact ? Redactor.redact(event.prompt()) : event.prompt();
-    List<ChatMessage> messages = event.messages();
-    if (redact && messages != null) {
-      List<ChatMessage> redacted = new ArrayList<>(messages.size());
-      for (ChatMessage turn : messages) {
-        redacted.add(new ChatMessage(turn.role(), Redactor.redact(turn.content())));
-      }
-      messages = redacted;
-    }
-    Builder build = new Builder(event, source, prompt, messages);
-    return switch (event.kind()) {
-      case DEMONSTRATION -> List.of(build.single(ExampleKind.SFT, text(event.completion(), redact)));
-      case CORRECTION -> {
-        String corrected = text(event.corrected(), redact);
-        yield List.of(build.single(ExampleKind.SFT, corrected),
-            build.pair(corrected, text(event.response(), redact)));
-      }
-      case RATING -> List.of(build.single(
-          event.rating() > 0 ? ExampleKind.SFT : ExampleKind.UNDESIRABLE, text(event.response(), redact)));
-      case PREFERENCE -> List.of(
-          build.pair(text(event.chosen(), redact), text(event.rejected(), redact)));
-    };
-  }
-
-  private static String text(String value, boolean redact) {
-    return redact ? Redactor.redact(value) : value;
-  }
-
-  /** Numbers the examples of one event as they are built. */
-  private static final class Builder {
-    private final FeedbackEvent event;
-    private final SourceOffset source;
-    private final String prompt;
-    private final List<ChatMessage> messages;
-    private int next;
-
-    Builder(FeedbackEvent event, SourceOffset source, String prompt, List<ChatMessage> messages) {
-      this.event = event;
-      this.source = source;
-      this.prompt = prompt;
-      this.messages = messages;
+    /**
+     * The examples of {@code event}, optionally with e-mail addresses and phone numbers redacted from
+     * every text that is trained on (prompt, chat turns, completions).
+     */
+    public static List<TrainingExample> expand(FeedbackEvent event, SourceOffset source, boolean redact) {
+        String prompt = redact ? Redactor.redact(event.prompt()) : event.prompt();
+        List<ChatMessage> messages = event.messages();
+        if (redact && messages != null) {
+            List<ChatMessage> redacted = new ArrayList<>(messages.size());
+            for (ChatMessage turn : messages) {
+                redacted.add(new ChatMessage(turn.role(), Redactor.redact(turn.content())));
+            }
+            messages = redacted;
+        }
+        Builder build = new Builder(event, source, prompt, messages);
+        return switch (event.kind()) {
+            case DEMONSTRATION -> List.of(build.single(ExampleKind.SFT, text(event.completion(), redact)));
+            case CORRECTION -> {
+                String corrected = text(event.corrected(), redact);
+                yield List.of(build.single(ExampleKind.SFT, corrected),
+                        build.pair(corrected, text(event.response(), redact)));
+            }
+            case RATING -> List.of(build.single(
+                    event.rating() > 0 ? ExampleKind.SFT : ExampleKind.UNDESIRABLE, text(event.response(), redact)));
+            case PREFERENCE -> List.of(
+                    build.pair(text(event.chosen(), redact), text(event.rejected(), redact)));
+        };
     }
 
-    TrainingExample single(ExampleKind kind, String completion) {
-      return example(kind, completion, null, null);
+    private static String text(String value, boolean redact) {
+        return redact ? Redactor.redact(value) : value;
     }
 
-    TrainingExample pair(String chosen, String rejected) {
-      return example(ExampleKind.PREFERENCE, null, chosen, rejected);
-    }
+    /** Numbers the examples of one event as they are built. */
+    private static final class Builder {
+        private final FeedbackEvent event;
+        private final SourceOffset source;
+        private final String prompt;
+        private final List<ChatMessage> messages;
+        private int next;
 
-    private TrainingExample example(ExampleKind kind, String completion, String chosen, String rejected) {
-      return new TrainingExample(TrainingExample.SCHEMA_V1, event.id() + "#" + next++, event.id(),
-          event.adapter(), event.user(), kind, event.kind(), prompt, messages, completion, chosen,
-          rejected, source, event.time());
+        Builder(FeedbackEvent event, SourceOffset source, String prompt, List<ChatMessage> messages) {
+            this.event = event;
+            this.source = source;
+            this.prompt = prompt;
+            this.messages = messages;
+        }
+
+        TrainingExample single(ExampleKind kind, String completion) {
+            return example(kind, completion, null, null);
+        }
+
+        TrainingExample pair(String chosen, String rejected) {
+            return example(ExampleKind.PREFERENCE, null, chosen, rejected);
+        }
+
+        private TrainingExample example(ExampleKind kind, String completion, String chosen, String rejected) {
+            return new TrainingExample(TrainingExample.SCHEMA_V1, event.id() + "#" + next++, event.id(),
+                    event.adapter(), event.user(), kind, event.kind(), prompt, messages, completion, chosen,
+                    rejected, source, event.time());
+        }
     }
-  }
 }

@@ -44,221 +44,221 @@ import org.slf4j.LoggerFactory;
  * nothing: under exactly-once, store changelogs, outputs and input offsets commit atomically.
  */
 final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]> {
-  private static final Logger LOG = LoggerFactory.getLogger(IngestProcessor.class);
+    private static final Logger LOG = LoggerFactory.getLogger(IngestProcessor.class);
 
-  private final IngestConfig config;
-  private final FeedbackValidator validator;
-  private final HoldoutSplit holdout;
-  private final RateLimiter rateLimiter;
-  private final Map<String, OpenBatch> openBatches = new HashMap<>();
-  private final Map<String, Long> nextSequences = new HashMap<>();
-  private final long dedupeWindowMs;
+    private final IngestConfig config;
+    private final FeedbackValidator validator;
+    private final HoldoutSplit holdout;
+    private final RateLimiter rateLimiter;
+    private final Map<String, OpenBatch> openBatches = new HashMap<>();
+    private final Map<String, Long> nextSequences = new HashMap<>();
+    private final long dedupeWindowMs;
 
-  private ProcessorContext<byte[], byte[]> context;
-  private WindowStore<String, byte[]> ledger;
-  private KeyValueStore<String, Long> cursors;
+    private ProcessorContext<byte[], byte[]> context;
+    private WindowStore<String, byte[]> ledger;
+    private KeyValueStore<String, Long> cursors;
 
-  IngestProcessor(IngestConfig config) {
-    this.config = config;
-    this.validator = new FeedbackValidator(config.limits());
-    this.holdout = new HoldoutSplit(config.holdoutPerMille());
-    this.rateLimiter = new RateLimiter(config.rateLimit());
-    this.dedupeWindowMs = config.dedupeWindow().toMillis();
-  }
-
-  @Override
-  public void init(ProcessorContext<byte[], byte[]> context) {
-    this.context = context;
-    this.ledger = context.getStateStore(IngestTopology.LEDGER_STORE);
-    this.cursors = context.getStateStore(IngestTopology.CURSOR_STORE);
-    rebuildFromStores();
-    Duration maxWait = config.batch().maxWait();
-    Duration tick = Duration.ofMillis(Math.max(10, Math.min(1000, maxWait.toMillis() / 10)));
-    context.schedule(tick, PunctuationType.WALL_CLOCK_TIME, this::closeExpiredBatches);
-  }
-
-  @Override
-  public void process(Record<byte[], byte[]> record) {
-    RecordMetadata source = context.recordMetadata().orElseThrow();
-    FeedbackEvent event;
-    List<byte[]> examples;
-    try {
-      var result = validator.validate(record.value());
-      if (!result.isValid()) {
-        deadLetter(record, source, result.primaryReason().code(), result.describe());
-        return;
-      }
-      event = result.event();
-      String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
-      if (!event.adapter().equals(key)) {
-        deadLetter(record, source, Reason.INVALID_ADAPTER.code(), "record key "
-            + (key == null ? "is missing" : "'" + abbreviate(key) + "'")
-            + " but the adapter is '" + event.adapter() + "': feedback.events is keyed by adapter id");
-        return;
-      }
-      if (!config.allowedAdapters().isEmpty() && !config.allowedAdapters().contains(event.adapter())) {
-        deadLetter(record, source, Reason.UNKNOWN_ADAPTER.code(),
-            "adapter '" + event.adapter() + "' is not trained by this deployment");
-        return;
-      }
-      examples = serialise(ExampleExpander.expand(event,
-          new SourceOffset(source.topic(), source.partition(), source.offset()), config.redact()));
-    } catch (RuntimeException e) {
-      LOG.error("cannot process {}-{}@{}; dead-lettering it", source.topic(), source.partition(),
-          source.offset(), e);
-      deadLetter(record, source, DeadLetters.PROCESSING_FAILED, e.toString());
-      return;
-    }
-    if (OpenBatch.sizeOf(examples) + OpenBatch.ENVELOPE_BYTES > config.batch().maxBytes()) {
-      deadLetter(record, source, Reason.OVERSIZE_EVENT.code(), "its training examples take "
-          + OpenBatch.sizeOf(examples) + " bytes, more than a batch holds ("
-          + config.batch().maxBytes() + ")");
-      return;
+    IngestProcessor(IngestConfig config) {
+        this.config = config;
+        this.validator = new FeedbackValidator(config.limits());
+        this.holdout = new HoldoutSplit(config.holdoutPerMille());
+        this.rateLimiter = new RateLimiter(config.rateLimit());
+        this.dedupeWindowMs = config.dedupeWindow().toMillis();
     }
 
-    long streamTime = Math.max(context.currentStreamTimeMs(), record.timestamp());
-    if (isDuplicate(event.id(), streamTime)) {
-      return;
+    @Override
+    public void init(ProcessorContext<byte[], byte[]> context) {
+        this.context = context;
+        this.ledger = context.getStateStore(IngestTopology.LEDGER_STORE);
+        this.cursors = context.getStateStore(IngestTopology.CURSOR_STORE);
+        rebuildFromStores();
+        Duration maxWait = config.batch().maxWait();
+        Duration tick = Duration.ofMillis(Math.max(10, Math.min(1000, maxWait.toMillis() / 10)));
+        context.schedule(tick, PunctuationType.WALL_CLOCK_TIME, this::closeExpiredBatches);
     }
-    long hour = RateLimiter.hourOf(streamTime);
-    String refusal = rateLimiter.refusal(event.adapter(), event.user(), hour, examples.size());
-    if (refusal != null) {
-      ledger.put(event.id(), LedgerEntry.notBatched(Outcome.RATE_LIMITED, event.adapter(),
-          event.user(), examples.size()).encode(), streamTime);
-      deadLetter(record, source, Reason.RATE_LIMITED.code(), refusal);
-      return;
-    }
-    rateLimiter.record(event.adapter(), event.user(), hour, examples.size());
 
-    byte[] adapterKey = event.adapter().getBytes(StandardCharsets.UTF_8);
-    if (holdout.isHeldOut(event.id())) {
-      ledger.put(event.id(), LedgerEntry.notBatched(Outcome.HOLDOUT, event.adapter(), event.user(),
-          examples.size()).encode(), streamTime);
-      for (byte[] example : examples) {
-        context.forward(new Record<>(adapterKey, example, record.timestamp()), IngestTopology.HOLDOUT_SINK);
-      }
-      return;
-    }
-    addToBatch(event, examples, streamTime, record.timestamp());
-  }
-
-  private void addToBatch(FeedbackEvent event, List<byte[]> examples, long streamTime, long timestamp) {
-    String adapter = event.adapter();
-    long now = context.currentSystemTimeMs();
-    OpenBatch open = openBatches.get(adapter);
-    if (open != null) {
-      CloseReason overflow = open.wouldOverflow(examples, config.batch());
-      if (overflow != null) {
-        close(adapter, open, overflow, now, timestamp);
-        open = null;
-      }
-    }
-    if (open == null) {
-      open = new OpenBatch(adapter, nextSequences.getOrDefault(adapter, 0L), now);
-      openBatches.put(adapter, open);
-    }
-    ledger.put(event.id(), LedgerEntry.training(adapter, event.user(), open.sequence(), open.events(),
-        open.openedAtMs(), examples).encode(), streamTime);
-    open.add(examples);
-    CloseReason full = open.full(config.batch());
-    if (full != null) {
-      close(adapter, open, full, now, timestamp);
-    }
-  }
-
-  private void close(String adapter, OpenBatch batch, CloseReason reason, long nowMs, long timestamp) {
-    byte[] value = batch.close(reason, nowMs);
-    openBatches.remove(adapter);
-    long next = batch.sequence() + 1;
-    nextSequences.put(adapter, next);
-    cursors.put(adapter, next);
-    context.forward(new Record<>(adapter.getBytes(StandardCharsets.UTF_8), value, timestamp),
-        IngestTopology.BATCHES_SINK);
-  }
-
-  private void closeExpiredBatches(long nowMs) {
-    long maxWaitMs = config.batch().maxWait().toMillis();
-    List<Map.Entry<String, OpenBatch>> expired = new ArrayList<>();
-    for (Map.Entry<String, OpenBatch> entry : openBatches.entrySet()) {
-      if (nowMs - entry.getValue().openedAtMs() >= maxWaitMs) {
-        expired.add(entry);
-      }
-    }
-    expired.sort(Comparator.comparingLong(e -> e.getValue().openedAtMs()));
-    for (Map.Entry<String, OpenBatch> entry : expired) {
-      close(entry.getKey(), entry.getValue(), CloseReason.MAX_WAIT, nowMs, nowMs);
-    }
-  }
-
-  private boolean isDuplicate(String eventId, long streamTime) {
-    try (WindowStoreIterator<byte[]> seen =
-        ledger.fetch(eventId, streamTime - dedupeWindowMs, Long.MAX_VALUE)) {
-      return seen.hasNext();
-    }
-  }
-
-  /**
-   * Rebuilds what is kept in memory from the stores after restoration: the next batch sequence of
-   * each adapter, each adapter's open batch (the ledger's training entries of that sequence, in
-   * position order) and the rate-limit counts of the current hour.
-   */
-  private void rebuildFromStores() {
-    try (KeyValueIterator<String, Long> all = cursors.all()) {
-      while (all.hasNext()) {
-        KeyValue<String, Long> cursor = all.next();
-        nextSequences.put(cursor.key, cursor.value);
-      }
-    }
-    Map<String, List<LedgerEntry>> openEntries = new HashMap<>();
-    int entries = 0;
-    try (KeyValueIterator<Windowed<String>, byte[]> all = ledger.all()) {
-      while (all.hasNext()) {
-        KeyValue<Windowed<String>, byte[]> item = all.next();
-        LedgerEntry entry = LedgerEntry.decode(item.value);
-        entries++;
-        if (entry.accepted()) {
-          rateLimiter.record(entry.adapter(), entry.user(),
-              RateLimiter.hourOf(item.key.window().start()), entry.exampleCount());
+    @Override
+    public void process(Record<byte[], byte[]> record) {
+        RecordMetadata source = context.recordMetadata().orElseThrow();
+        FeedbackEvent event;
+        List<byte[]> examples;
+        try {
+            var result = validator.validate(record.value());
+            if (!result.isValid()) {
+                deadLetter(record, source, result.primaryReason().code(), result.describe());
+                return;
+            }
+            event = result.event();
+            String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+            if (!event.adapter().equals(key)) {
+                deadLetter(record, source, Reason.INVALID_ADAPTER.code(), "record key "
+                        + (key == null ? "is missing" : "'" + abbreviate(key) + "'")
+                        + " but the adapter is '" + event.adapter() + "': feedback.events is keyed by adapter id");
+                return;
+            }
+            if (!config.allowedAdapters().isEmpty() && !config.allowedAdapters().contains(event.adapter())) {
+                deadLetter(record, source, Reason.UNKNOWN_ADAPTER.code(),
+                        "adapter '" + event.adapter() + "' is not trained by this deployment");
+                return;
+            }
+            examples = serialise(ExampleExpander.expand(event,
+                    new SourceOffset(source.topic(), source.partition(), source.offset()), config.redact()));
+        } catch (RuntimeException e) {
+            LOG.error("cannot process {}-{}@{}; dead-lettering it", source.topic(), source.partition(),
+                    source.offset(), e);
+            deadLetter(record, source, DeadLetters.PROCESSING_FAILED, e.toString());
+            return;
         }
-        if (entry.outcome() == Outcome.TRAINING
-            && entry.batchSequence() == nextSequences.getOrDefault(entry.adapter(), 0L)) {
-          openEntries.computeIfAbsent(entry.adapter(), a -> new ArrayList<>()).add(entry);
+        if (OpenBatch.sizeOf(examples) + OpenBatch.ENVELOPE_BYTES > config.batch().maxBytes()) {
+            deadLetter(record, source, Reason.OVERSIZE_EVENT.code(), "its training examples take "
+                    + OpenBatch.sizeOf(examples) + " bytes, more than a batch holds ("
+                    + config.batch().maxBytes() + ")");
+            return;
         }
-      }
-    }
-    for (Map.Entry<String, List<LedgerEntry>> adapter : openEntries.entrySet()) {
-      List<LedgerEntry> inBatch = adapter.getValue();
-      inBatch.sort(Comparator.comparingInt(LedgerEntry::position));
-      OpenBatch open = new OpenBatch(adapter.getKey(), inBatch.get(0).batchSequence(),
-          inBatch.get(0).batchOpenedAtMs());
-      for (LedgerEntry entry : inBatch) {
-        open.add(entry.examples());
-      }
-      openBatches.put(adapter.getKey(), open);
-    }
-    if (entries > 0) {
-      LOG.info("task {}: rebuilt from {} ledger entries, {} open batches", context.taskId(), entries,
-          openBatches.size());
-    }
-  }
 
-  private void deadLetter(Record<byte[], byte[]> record, RecordMetadata source, String reason,
-      String detail) {
-    Headers headers = DeadLetters.headers(record.headers(), reason, detail, source.topic(),
-        source.partition(), source.offset(), context.currentSystemTimeMs());
-    context.forward(new Record<>(record.key(), record.value(), record.timestamp(), headers),
-        IngestTopology.DLQ_SINK);
-  }
+        long streamTime = Math.max(context.currentStreamTimeMs(), record.timestamp());
+        if (isDuplicate(event.id(), streamTime)) {
+            return;
+        }
+        long hour = RateLimiter.hourOf(streamTime);
+        String refusal = rateLimiter.refusal(event.adapter(), event.user(), hour, examples.size());
+        if (refusal != null) {
+            ledger.put(event.id(), LedgerEntry.notBatched(Outcome.RATE_LIMITED, event.adapter(),
+                    event.user(), examples.size()).encode(), streamTime);
+            deadLetter(record, source, Reason.RATE_LIMITED.code(), refusal);
+            return;
+        }
+        rateLimiter.record(event.adapter(), event.user(), hour, examples.size());
 
-  private static List<byte[]> serialise(List<TrainingExample> examples) {
-    byte[][] out = new byte[examples.size()][];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = Json.toBytes(examples.get(i));
+        byte[] adapterKey = event.adapter().getBytes(StandardCharsets.UTF_8);
+        if (holdout.isHeldOut(event.id())) {
+            ledger.put(event.id(), LedgerEntry.notBatched(Outcome.HOLDOUT, event.adapter(), event.user(),
+                    examples.size()).encode(), streamTime);
+            for (byte[] example : examples) {
+                context.forward(new Record<>(adapterKey, example, record.timestamp()), IngestTopology.HOLDOUT_SINK);
+            }
+            return;
+        }
+        addToBatch(event, examples, streamTime, record.timestamp());
     }
-    return Arrays.asList(out);
-  }
 
-  private static String abbreviate(String value) {
-    return value.length() <= 64 ? value : value.substring(0, 61) + "...";
-  }
+    private void addToBatch(FeedbackEvent event, List<byte[]> examples, long streamTime, long timestamp) {
+        String adapter = event.adapter();
+        long now = context.currentSystemTimeMs();
+        OpenBatch open = openBatches.get(adapter);
+        if (open != null) {
+            CloseReason overflow = open.wouldOverflow(examples, config.batch());
+            if (overflow != null) {
+                close(adapter, open, overflow, now, timestamp);
+                open = null;
+            }
+        }
+        if (open == null) {
+            open = new OpenBatch(adapter, nextSequences.getOrDefault(adapter, 0L), now);
+            openBatches.put(adapter, open);
+        }
+        ledger.put(event.id(), LedgerEntry.training(adapter, event.user(), open.sequence(), open.events(),
+                open.openedAtMs(), examples).encode(), streamTime);
+        open.add(examples);
+        CloseReason full = open.full(config.batch());
+        if (full != null) {
+            close(adapter, open, full, now, timestamp);
+        }
+    }
+
+    private void close(String adapter, OpenBatch batch, CloseReason reason, long nowMs, long timestamp) {
+        byte[] value = batch.close(reason, nowMs);
+        openBatches.remove(adapter);
+        long next = batch.sequence() + 1;
+        nextSequences.put(adapter, next);
+        cursors.put(adapter, next);
+        context.forward(new Record<>(adapter.getBytes(StandardCharsets.UTF_8), value, timestamp),
+                IngestTopology.BATCHES_SINK);
+    }
+
+    private void closeExpiredBatches(long nowMs) {
+        long maxWaitMs = config.batch().maxWait().toMillis();
+        List<Map.Entry<String, OpenBatch>> expired = new ArrayList<>();
+        for (Map.Entry<String, OpenBatch> entry : openBatches.entrySet()) {
+            if (nowMs - entry.getValue().openedAtMs() >= maxWaitMs) {
+                expired.add(entry);
+            }
+        }
+        expired.sort(Comparator.comparingLong(e -> e.getValue().openedAtMs()));
+        for (Map.Entry<String, OpenBatch> entry : expired) {
+            close(entry.getKey(), entry.getValue(), CloseReason.MAX_WAIT, nowMs, nowMs);
+        }
+    }
+
+    private boolean isDuplicate(String eventId, long streamTime) {
+        try (WindowStoreIterator<byte[]> seen =
+                ledger.fetch(eventId, streamTime - dedupeWindowMs, Long.MAX_VALUE)) {
+            return seen.hasNext();
+        }
+    }
+
+    /**
+     * Rebuilds what is kept in memory from the stores after restoration: the next batch sequence of
+     * each adapter, each adapter's open batch (the ledger's training entries of that sequence, in
+     * position order) and the rate-limit counts of the current hour.
+     */
+    private void rebuildFromStores() {
+        try (KeyValueIterator<String, Long> all = cursors.all()) {
+            while (all.hasNext()) {
+                KeyValue<String, Long> cursor = all.next();
+                nextSequences.put(cursor.key, cursor.value);
+            }
+        }
+        Map<String, List<LedgerEntry>> openEntries = new HashMap<>();
+        int entries = 0;
+        try (KeyValueIterator<Windowed<String>, byte[]> all = ledger.all()) {
+            while (all.hasNext()) {
+                KeyValue<Windowed<String>, byte[]> item = all.next();
+                LedgerEntry entry = LedgerEntry.decode(item.value);
+                entries++;
+                if (entry.accepted()) {
+                    rateLimiter.record(entry.adapter(), entry.user(),
+                            RateLimiter.hourOf(item.key.window().start()), entry.exampleCount());
+                }
+                if (entry.outcome() == Outcome.TRAINING
+                        && entry.batchSequence() == nextSequences.getOrDefault(entry.adapter(), 0L)) {
+                    openEntries.computeIfAbsent(entry.adapter(), a -> new ArrayList<>()).add(entry);
+                }
+            }
+        }
+        for (Map.Entry<String, List<LedgerEntry>> adapter : openEntries.entrySet()) {
+            List<LedgerEntry> inBatch = adapter.getValue();
+            inBatch.sort(Comparator.comparingInt(LedgerEntry::position));
+            OpenBatch open = new OpenBatch(adapter.getKey(), inBatch.get(0).batchSequence(),
+                    inBatch.get(0).batchOpenedAtMs());
+            for (LedgerEntry entry : inBatch) {
+                open.add(entry.examples());
+            }
+            openBatches.put(adapter.getKey(), open);
+        }
+        if (entries > 0) {
+            LOG.info("task {}: rebuilt from {} ledger entries, {} open batches", context.taskId(), entries,
+                    openBatches.size());
+        }
+    }
+
+    private void deadLetter(Record<byte[], byte[]> record, RecordMetadata source, String reason,
+            String detail) {
+        Headers headers = DeadLetters.headers(record.headers(), reason, detail, source.topic(),
+                source.partition(), source.offset(), context.currentSystemTimeMs());
+        context.forward(new Record<>(record.key(), record.value(), record.timestamp(), headers),
+                IngestTopology.DLQ_SINK);
+    }
+
+    private static List<byte[]> serialise(List<TrainingExample> examples) {
+        byte[][] out = new byte[examples.size()][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = Json.toBytes(examples.get(i));
+        }
+        return Arrays.asList(out);
+    }
+
+    private static String abbreviate(String value) {
+        return value.length() <= 64 ? value : value.substring(0, 61) + "...";
+    }
 }

@@ -18,48 +18,48 @@ import org.slf4j.LoggerFactory;
  * record but a broken deployment.
  */
 public final class IngestProductionExceptionHandler implements ProductionExceptionHandler {
-  /** Config key naming the dead-letter topic. */
-  public static final String DLQ_TOPIC_CONFIG = "streamtune.ingest.production.dlq.topic";
+    /** Config key naming the dead-letter topic. */
+    public static final String DLQ_TOPIC_CONFIG = "streamtune.ingest.production.dlq.topic";
 
-  private static final Logger LOG = LoggerFactory.getLogger(IngestProductionExceptionHandler.class);
+    private static final Logger LOG = LoggerFactory.getLogger(IngestProductionExceptionHandler.class);
 
-  private String dlqTopic = "feedback.dlq";
+    private String dlqTopic = "feedback.dlq";
 
-  @Override
-  public void configure(Map<String, ?> configs) {
-    Object topic = configs.get(DLQ_TOPIC_CONFIG);
-    if (topic != null) {
-      dlqTopic = topic.toString();
+    @Override
+    public void configure(Map<String, ?> configs) {
+        Object topic = configs.get(DLQ_TOPIC_CONFIG);
+        if (topic != null) {
+            dlqTopic = topic.toString();
+        }
     }
-  }
 
-  @Override
-  public Response handleError(ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record,
-      Exception exception) {
-    if (exception instanceof RecordTooLargeException || exception instanceof InvalidRecordException) {
-      LOG.error("broker refused a record for {} ({} bytes); dropping it and going on", record.topic(),
-          record.value() == null ? 0 : record.value().length, exception);
-      return Response.resume(deadLetterOfSource(context, exception));
+    @Override
+    public Response handleError(ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record,
+            Exception exception) {
+        if (exception instanceof RecordTooLargeException || exception instanceof InvalidRecordException) {
+            LOG.error("broker refused a record for {} ({} bytes); dropping it and going on", record.topic(),
+                    record.value() == null ? 0 : record.value().length, exception);
+            return Response.resume(deadLetterOfSource(context, exception));
+        }
+        return Response.fail();
     }
-    return Response.fail();
-  }
 
-  @Override
-  public Response handleSerializationError(ErrorHandlerContext context, ProducerRecord record,
-      Exception exception, SerializationExceptionOrigin origin) {
-    LOG.error("cannot serialise a record for {} ({}); dropping it and going on", record.topic(), origin,
-        exception);
-    return Response.resume(deadLetterOfSource(context, exception));
-  }
-
-  private List<ProducerRecord<byte[], byte[]>> deadLetterOfSource(ErrorHandlerContext context,
-      Exception exception) {
-    if (context == null || context.sourceRawValue() == null || dlqTopic.equals(context.topic())) {
-      return List.of(); // from a punctuation (no input record), or the dead-letter write itself
+    @Override
+    public Response handleSerializationError(ErrorHandlerContext context, ProducerRecord record,
+            Exception exception, SerializationExceptionOrigin origin) {
+        LOG.error("cannot serialise a record for {} ({}); dropping it and going on", record.topic(), origin,
+                exception);
+        return Response.resume(deadLetterOfSource(context, exception));
     }
-    return List.of(new ProducerRecord<>(dlqTopic, null, context.timestamp(), context.sourceRawKey(),
-        context.sourceRawValue(), DeadLetters.headers(context.headers(),
-            DeadLetters.PROCESSING_FAILED, "cannot produce its output: " + exception, context.topic(),
-            context.partition(), context.offset(), System.currentTimeMillis())));
-  }
+
+    private List<ProducerRecord<byte[], byte[]>> deadLetterOfSource(ErrorHandlerContext context,
+            Exception exception) {
+        if (context == null || context.sourceRawValue() == null || dlqTopic.equals(context.topic())) {
+            return List.of(); // from a punctuation (no input record), or the dead-letter write itself
+        }
+        return List.of(new ProducerRecord<>(dlqTopic, null, context.timestamp(), context.sourceRawKey(),
+                context.sourceRawValue(), DeadLetters.headers(context.headers(),
+                        DeadLetters.PROCESSING_FAILED, "cannot produce its output: " + exception, context.topic(),
+                        context.partition(), context.offset(), System.currentTimeMillis())));
+    }
 }

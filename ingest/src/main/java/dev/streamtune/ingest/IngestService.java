@@ -22,54 +22,54 @@ import org.slf4j.LoggerFactory;
  * restart from the last commit); {@link #close()} shuts down cleanly, committing what was processed.
  */
 public final class IngestService implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
-  /** How long {@link #close()} waits for the stream threads to commit and stop. */
-  public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
+    /** How long {@link #close()} waits for the stream threads to commit and stop. */
+    public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
-  private final KafkaStreams streams;
+    private final KafkaStreams streams;
 
-  private IngestService(KafkaStreams streams) {
-    this.streams = streams;
-  }
-
-  /**
-   * Starts the stage.
-   *
-   * @param config the stage's configuration
-   * @param streamsOverrides Kafka Streams properties applied over {@link
-   *     IngestConfig#streamsProperties()} (client ids, metrics reporters, timeouts); may be empty
-   */
-  public static IngestService start(IngestConfig config, Properties streamsOverrides) {
-    Objects.requireNonNull(config, "config");
-    Properties props = config.streamsProperties();
-    if (streamsOverrides != null) {
-      props.putAll(streamsOverrides);
+    private IngestService(KafkaStreams streams) {
+        this.streams = streams;
     }
-    KafkaStreams streams = new KafkaStreams(IngestTopology.build(config), props);
-    streams.setUncaughtExceptionHandler(e -> {
-      LOG.error("ingest stream thread failed; replacing it", e);
-      return StreamThreadExceptionResponse.REPLACE_THREAD;
-    });
-    streams.start();
-    LOG.info("ingest started: application {} on {}, {}", config.applicationId(),
-        config.bootstrapServers(), config.processingGuarantee());
-    return new IngestService(streams);
-  }
 
-  /** The Streams instance's state (CREATED, REBALANCING, RUNNING, ERROR…). */
-  public KafkaStreams.State state() {
-    return streams.state();
-  }
-
-  /** The underlying Streams instance, for metrics and state listeners. */
-  public KafkaStreams streams() {
-    return streams;
-  }
-
-  @Override
-  public void close() {
-    if (!streams.close(CLOSE_TIMEOUT)) {
-      LOG.warn("ingest did not stop within {}", CLOSE_TIMEOUT);
+    /**
+     * Starts the stage.
+     *
+     * @param config the stage's configuration
+     * @param streamsOverrides Kafka Streams properties applied over {@link
+     *     IngestConfig#streamsProperties()} (client ids, metrics reporters, timeouts); may be empty
+     */
+    public static IngestService start(IngestConfig config, Properties streamsOverrides) {
+        Objects.requireNonNull(config, "config");
+        Properties props = config.streamsProperties();
+        if (streamsOverrides != null) {
+            props.putAll(streamsOverrides);
+        }
+        KafkaStreams streams = new KafkaStreams(IngestTopology.build(config), props);
+        streams.setUncaughtExceptionHandler(e -> {
+            LOG.error("ingest stream thread failed; replacing it", e);
+            return StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.start();
+        LOG.info("ingest started: application {} on {}, {}", config.applicationId(),
+                config.bootstrapServers(), config.processingGuarantee());
+        return new IngestService(streams);
     }
-  }
+
+    /** The Streams instance's state (CREATED, REBALANCING, RUNNING, ERROR…). */
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    /** The underlying Streams instance, for metrics and state listeners. */
+    public KafkaStreams streams() {
+        return streams;
+    }
+
+    @Override
+    public void close() {
+        if (!streams.close(CLOSE_TIMEOUT)) {
+            LOG.warn("ingest did not stop within {}", CLOSE_TIMEOUT);
+        }
+    }
 }

@@ -12,71 +12,71 @@ import java.util.Map;
  * their own. Not thread-safe (one instance per stream task).
  */
 final class RateLimiter {
-  static final long HOUR_MS = 3_600_000L;
+    static final long HOUR_MS = 3_600_000L;
 
-  private final IngestConfig.RateLimit limits;
-  private final Map<String, AdapterHour> adapters = new HashMap<>();
+    private final IngestConfig.RateLimit limits;
+    private final Map<String, AdapterHour> adapters = new HashMap<>();
 
-  RateLimiter(IngestConfig.RateLimit limits) {
-    this.limits = limits;
-  }
-
-  static long hourOf(long timestampMs) {
-    return Math.floorDiv(timestampMs, HOUR_MS);
-  }
-
-  /**
-   * Whether {@code user} may add an event with {@code examples} examples to {@code adapter} in
-   * {@code hour}; {@code null} when admitted, else why not.
-   */
-  String refusal(String adapter, String user, long hour, int examples) {
-    AdapterHour counts = adapters.get(adapter);
-    if (counts == null || counts.hour != hour) {
-      return null; // a fresh hour: nobody has contributed yet, and one event is never too many
+    RateLimiter(IngestConfig.RateLimit limits) {
+        this.limits = limits;
     }
-    UserCounts mine = counts.users.get(user);
-    int userEvents = mine == null ? 0 : mine.events;
-    long userExamples = mine == null ? 0 : mine.examples;
-    if (userEvents + 1 > limits.maxUserEventsPerHour()) {
-      return "user " + user + " already gave " + userEvents + " events to " + adapter
-          + " this hour (limit " + limits.maxUserEventsPerHour() + ")";
-    }
-    if (counts.examples >= limits.shareAppliesFrom()
-        && userExamples + examples > limits.maxUserShare() * (counts.examples + examples)) {
-      return "user " + user + " would hold " + (userExamples + examples) + " of "
-          + (counts.examples + examples) + " examples of " + adapter + " this hour (limit "
-          + Math.round(limits.maxUserShare() * 100) + "%)";
-    }
-    return null;
-  }
 
-  /** Counts an accepted event; events of hours before the adapter's current one are ignored. */
-  void record(String adapter, String user, long hour, int examples) {
-    AdapterHour counts = adapters.get(adapter);
-    if (counts == null || counts.hour < hour) {
-      counts = new AdapterHour(hour);
-      adapters.put(adapter, counts);
-    } else if (counts.hour > hour) {
-      return;
+    static long hourOf(long timestampMs) {
+        return Math.floorDiv(timestampMs, HOUR_MS);
     }
-    counts.examples += examples;
-    UserCounts mine = counts.users.computeIfAbsent(user, u -> new UserCounts());
-    mine.events++;
-    mine.examples += examples;
-  }
 
-  private static final class AdapterHour {
-    final long hour;
-    final Map<String, UserCounts> users = new HashMap<>();
-    long examples;
-
-    AdapterHour(long hour) {
-      this.hour = hour;
+    /**
+     * Whether {@code user} may add an event with {@code examples} examples to {@code adapter} in
+     * {@code hour}; {@code null} when admitted, else why not.
+     */
+    String refusal(String adapter, String user, long hour, int examples) {
+        AdapterHour counts = adapters.get(adapter);
+        if (counts == null || counts.hour != hour) {
+            return null; // a fresh hour: nobody has contributed yet, and one event is never too many
+        }
+        UserCounts mine = counts.users.get(user);
+        int userEvents = mine == null ? 0 : mine.events;
+        long userExamples = mine == null ? 0 : mine.examples;
+        if (userEvents + 1 > limits.maxUserEventsPerHour()) {
+            return "user " + user + " already gave " + userEvents + " events to " + adapter
+                    + " this hour (limit " + limits.maxUserEventsPerHour() + ")";
+        }
+        if (counts.examples >= limits.shareAppliesFrom()
+                && userExamples + examples > limits.maxUserShare() * (counts.examples + examples)) {
+            return "user " + user + " would hold " + (userExamples + examples) + " of "
+                    + (counts.examples + examples) + " examples of " + adapter + " this hour (limit "
+                    + Math.round(limits.maxUserShare() * 100) + "%)";
+        }
+        return null;
     }
-  }
 
-  private static final class UserCounts {
-    int events;
-    long examples;
-  }
+    /** Counts an accepted event; events of hours before the adapter's current one are ignored. */
+    void record(String adapter, String user, long hour, int examples) {
+        AdapterHour counts = adapters.get(adapter);
+        if (counts == null || counts.hour < hour) {
+            counts = new AdapterHour(hour);
+            adapters.put(adapter, counts);
+        } else if (counts.hour > hour) {
+            return;
+        }
+        counts.examples += examples;
+        UserCounts mine = counts.users.computeIfAbsent(user, u -> new UserCounts());
+        mine.events++;
+        mine.examples += examples;
+    }
+
+    private static final class AdapterHour {
+        final long hour;
+        final Map<String, UserCounts> users = new HashMap<>();
+        long examples;
+
+        AdapterHour(long hour) {
+            this.hour = hour;
+        }
+    }
+
+    private static final class UserCounts {
+        int events;
+        long examples;
+    }
 }

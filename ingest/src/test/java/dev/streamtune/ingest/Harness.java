@@ -25,73 +25,73 @@ import org.apache.kafka.streams.test.TestRecord;
  * access to its input and output topics.
  */
 final class Harness implements AutoCloseable {
-  static final Instant START = Instant.parse("2026-11-27T09:00:00Z");
+    static final Instant START = Instant.parse("2026-11-27T09:00:00Z");
 
-  final IngestConfig config;
-  final TopologyTestDriver driver;
-  final TestInputTopic<byte[], byte[]> events;
-  final TestOutputTopic<byte[], byte[]> deadLetters;
-  final TestOutputTopic<String, TrainingExample> holdout;
-  final TestOutputTopic<String, TrainingBatch> batches;
-  private Instant recordTime = START;
+    final IngestConfig config;
+    final TopologyTestDriver driver;
+    final TestInputTopic<byte[], byte[]> events;
+    final TestOutputTopic<byte[], byte[]> deadLetters;
+    final TestOutputTopic<String, TrainingExample> holdout;
+    final TestOutputTopic<String, TrainingBatch> batches;
+    private Instant recordTime = START;
 
-  Harness(IngestConfig config) {
-    this.config = config;
-    this.driver = new TopologyTestDriver(IngestTopology.build(config), config.streamsProperties(), START);
-    this.events = driver.createInputTopic(Topics.FEEDBACK_EVENTS.name(), new ByteArraySerializer(),
-        new ByteArraySerializer());
-    this.deadLetters = driver.createOutputTopic(Topics.FEEDBACK_DLQ.name(), new ByteArrayDeserializer(),
-        new ByteArrayDeserializer());
-    this.holdout = driver.createOutputTopic(Topics.EVAL_HOLDOUT.name(), new StringDeserializer(),
-        Topics.EVAL_HOLDOUT.valueSerde().deserializer());
-    this.batches = driver.createOutputTopic(Topics.TRAINING_BATCHES.name(), new StringDeserializer(),
-        Topics.TRAINING_BATCHES.valueSerde().deserializer());
-  }
+    Harness(IngestConfig config) {
+        this.config = config;
+        this.driver = new TopologyTestDriver(IngestTopology.build(config), config.streamsProperties(), START);
+        this.events = driver.createInputTopic(Topics.FEEDBACK_EVENTS.name(), new ByteArraySerializer(),
+                new ByteArraySerializer());
+        this.deadLetters = driver.createOutputTopic(Topics.FEEDBACK_DLQ.name(), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+        this.holdout = driver.createOutputTopic(Topics.EVAL_HOLDOUT.name(), new StringDeserializer(),
+                Topics.EVAL_HOLDOUT.valueSerde().deserializer());
+        this.batches = driver.createOutputTopic(Topics.TRAINING_BATCHES.name(), new StringDeserializer(),
+                Topics.TRAINING_BATCHES.valueSerde().deserializer());
+    }
 
-  /** The production defaults with a private state directory. */
-  static IngestConfig defaults(Path stateDir) {
-    return IngestConfig.defaults("test:9092").withStateDir(stateDir);
-  }
+    /** The production defaults with a private state directory. */
+    static IngestConfig defaults(Path stateDir) {
+        return IngestConfig.defaults("test:9092").withStateDir(stateDir);
+    }
 
-  /** Sends an event keyed by its adapter, one millisecond of record time after the previous one. */
-  void send(FeedbackEvent event) {
-    send(event.adapter(), Events.bytes(event));
-  }
+    /** Sends an event keyed by its adapter, one millisecond of record time after the previous one. */
+    void send(FeedbackEvent event) {
+        send(event.adapter(), Events.bytes(event));
+    }
 
-  void send(String key, byte[] value) {
-    send(key, value, new org.apache.kafka.common.header.internals.RecordHeaders());
-  }
+    void send(String key, byte[] value) {
+        send(key, value, new org.apache.kafka.common.header.internals.RecordHeaders());
+    }
 
-  void send(String key, byte[] value, Headers headers) {
-    recordTime = recordTime.plusMillis(1);
-    events.pipeInput(new TestRecord<>(key == null ? null : key.getBytes(StandardCharsets.UTF_8), value,
-        headers, recordTime));
-  }
+    void send(String key, byte[] value, Headers headers) {
+        recordTime = recordTime.plusMillis(1);
+        events.pipeInput(new TestRecord<>(key == null ? null : key.getBytes(StandardCharsets.UTF_8), value,
+                headers, recordTime));
+    }
 
-  /** Moves record time (and so stream time, for the next record) forward. */
-  void advanceRecordTime(Duration by) {
-    recordTime = recordTime.plus(by);
-  }
+    /** Moves record time (and so stream time, for the next record) forward. */
+    void advanceRecordTime(Duration by) {
+        recordTime = recordTime.plus(by);
+    }
 
-  void advanceWallClock(Duration by) {
-    driver.advanceWallClockTime(by);
-  }
+    void advanceWallClock(Duration by) {
+        driver.advanceWallClockTime(by);
+    }
 
-  List<TestRecord<byte[], byte[]>> readDeadLetters() {
-    return deadLetters.readRecordsToList();
-  }
+    List<TestRecord<byte[], byte[]>> readDeadLetters() {
+        return deadLetters.readRecordsToList();
+    }
 
-  static String header(TestRecord<byte[], byte[]> record, String name) {
-    Header header = record.headers().lastHeader(name);
-    return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
-  }
+    static String header(TestRecord<byte[], byte[]> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
 
-  static String reason(TestRecord<byte[], byte[]> record) {
-    return header(record, DeadLetter.REASON);
-  }
+    static String reason(TestRecord<byte[], byte[]> record) {
+        return header(record, DeadLetter.REASON);
+    }
 
-  @Override
-  public void close() {
-    driver.close();
-  }
+    @Override
+    public void close() {
+        driver.close();
+    }
 }
