@@ -51,6 +51,11 @@ final class BenchTrainCommand implements Callable<Integer> {
             description = "n of the n x n float32 matmul that measures the GEMM peak (default: ${DEFAULT-VALUE}).")
     int gemmSize = 2048;
 
+    @Option(names = "--peer-openblas-coretype", paramLabel = "NAME",
+            description = "OPENBLAS_CORETYPE for the peer, e.g. SkylakeX for OpenBLAS's AVX-512 kernels "
+                    + "(default: inherited from the environment).")
+    String peerOpenblasCoretype;
+
     @Option(names = "--work-dir", paramLabel = "DIR",
             description = "Where the shared model/data directories go (default: a new temporary directory).")
     Path workDir;
@@ -74,7 +79,7 @@ final class BenchTrainCommand implements Callable<Integer> {
         Path work = workDir != null ? workDir : Files.createTempDirectory("streamtune-bench-train");
         PrintStream out = System.out;
         new TrainBenchmark(new TrainBenchmark.Options(configs, runs, warmup, steps, noPeer ? null : python, script,
-                gemmSize, work), out).run();
+                gemmSize, work, peerOpenblasCoretype), out).run();
         return 0;
     }
 }

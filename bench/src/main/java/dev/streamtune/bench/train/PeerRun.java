@@ -24,11 +24,14 @@ public final class PeerRun {
     private final String python;
     private final Path script;
     private final int threads;
+    private final String openblasCoretype;
 
-    public PeerRun(String python, Path script, int threads) {
+    /** {@code openblasCoretype}: OPENBLAS_CORETYPE for the peer, or null to inherit this process's environment. */
+    public PeerRun(String python, Path script, int threads, String openblasCoretype) {
         this.python = python;
         this.script = script;
         this.threads = threads;
+        this.openblasCoretype = openblasCoretype;
     }
 
     /** Thrown when the peer cannot run here; the message says why and how to fix it. */
@@ -83,6 +86,9 @@ public final class PeerRun {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         Map<String, String> env = builder.environment();
         env.put("OMP_NUM_THREADS", Integer.toString(threads));
+        if (openblasCoretype != null) {
+            env.put("OPENBLAS_CORETYPE", openblasCoretype);
+        }
         Process process;
         try {
             process = builder.start();

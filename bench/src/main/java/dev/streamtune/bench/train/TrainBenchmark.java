@@ -31,9 +31,10 @@ public final class TrainBenchmark {
      * @param peerScript  train_peer.py
      * @param gemmSize    n of the n×n GEMM peak measurement
      * @param workRoot    where the work directories go
+     * @param peerOpenblasCoretype OPENBLAS_CORETYPE for the peer (e.g. SkylakeX), or null to inherit
      */
     public record Options(List<String> configs, int runs, int warmup, int steps, String python, Path peerScript,
-                          int gemmSize, Path workRoot) {}
+                          int gemmSize, Path workRoot, String peerOpenblasCoretype) {}
 
     /** Figures of one config. */
     public record ConfigResult(TrainWorkload workload, List<RunResult> streamtune, List<RunResult> peer,
@@ -59,7 +60,7 @@ public final class TrainBenchmark {
         out.printf("streamtune: oneMKL AVX-512 on AMD (CpuTuning): %s%n", mkl);
         PeerRun peer = null;
         if (options.python() != null) {
-            peer = new PeerRun(options.python(), options.peerScript(), threads);
+            peer = new PeerRun(options.python(), options.peerScript(), threads, options.peerOpenblasCoretype());
             try {
                 out.printf("peer: %s with torch %s, script %s%n", options.python(), peer.check(), options.peerScript());
             } catch (PeerRun.Unavailable e) {
@@ -206,7 +207,7 @@ public final class TrainBenchmark {
         Path code = Path.of(TrainBenchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         Path work = Files.createTempDirectory("streamtune-bench-train");
         new TrainBenchmark(new Options(configs, runs, 0, 0, python.equals("none") ? null : python,
-                locatePeerScript(code), 2048, work), System.out).run();
+                locatePeerScript(code), 2048, work, null), System.out).run();
     }
 
 }
