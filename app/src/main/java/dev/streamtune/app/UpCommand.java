@@ -2,10 +2,15 @@ package dev.streamtune.app;
 
 import dev.streamtune.broker.BrokerConfig;
 import dev.streamtune.broker.EmbeddedKafkaBroker;
+import dev.streamtune.ingest.IngestConfig;
+import dev.streamtune.ingest.IngestService;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -14,7 +19,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code streamtune up}: everything in one JVM. Starts the embedded Kafka broker (or uses
- * {@code --bootstrap}), creates the topics, starts the stages and the HTTP endpoint, prints one
+ * {@code --bootstrap}), creates the topics, starts the HTTP endpoint and the stages (today: ingest,
+ * with its state under {@code DATA_DIR/ingest}), prints one
  * line per endpoint and then {@code ready}, and runs until Ctrl-C or SIGTERM, when it closes
  * everything in reverse order.
  */
@@ -23,6 +29,8 @@ import picocli.CommandLine.Option;
 final class UpCommand implements Callable<Integer> {
     /** Three partitions: enough to show keyed scale-out, few enough for a laptop. */
     static final int DEFAULT_PARTITIONS = 3;
+    /** How long a stage may take to start before {@code up} gives up. */
+    static final Duration STAGE_START_TIMEOUT = Duration.ofSeconds(60);
 
     @Option(names = "--data-dir", defaultValue = "data", paramLabel = "DIR",
             description = "Where the embedded broker and the stages keep their data (default: ./${DEFAULT-VALUE}).")
@@ -72,6 +80,16 @@ final class UpCommand implements Callable<Integer> {
             }
             MetricsEndpoint http = MetricsEndpoint.start("localhost", httpPort);
             running.push(http);
+            IngestService ingest = IngestService.start(
+                    IngestConfig.defaults(kafka).withStateDir(dataDir.resolve("ingest")), new Properties());
+            running.push(ingest);
+            if (!ingest.awaitRunning(STAGE_START_TIMEOUT)) {
+                throw new UserError("ingest did not start within " + STAGE_START_TIMEOUT.toSeconds() + " s (state "
+                        + ingest.state() + ")", 1);
+            }
+            KafkaStreamsMetrics ingestMetrics = new KafkaStreamsMetrics(ingest.streams());
+            ingestMetrics.bindTo(http.registry());
+            running.push(ingestMetrics);
             out.println("kafka: " + kafka);
             out.println("http: http://localhost:" + http.port());
             out.println("ready");

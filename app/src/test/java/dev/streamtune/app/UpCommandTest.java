@@ -3,23 +3,36 @@ package dev.streamtune.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.streamtune.contracts.DeadLetter;
 import dev.streamtune.contracts.Topic;
 import dev.streamtune.contracts.Topics;
+import java.io.BufferedReader;
 import java.io.PipedReader;
 import java.io.PipedWriter;
 import java.io.PrintWriter;
-import java.io.BufferedReader;
 import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -68,9 +81,43 @@ class UpCommandTest {
             assertEquals(200, client.send(HttpRequest.newBuilder(URI.create(http + "/healthz")).build(),
                     HttpResponse.BodyHandlers.ofString()).statusCode());
 
+            if (round == 1) {
+                assertIngestRunsInside(bootstrap);
+                assertTrue(client.send(HttpRequest.newBuilder(URI.create(http + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body().contains("kafka_stream_"), "no Streams metrics");
+            }
             up.stopAndAwait();
             assertEquals(0, exit.get(30, TimeUnit.SECONDS), err.toString());
             assertTrue(Files.isDirectory(dataDir.resolve("kafka")));
         }
+    }
+
+    /** A poison record sent to feedback.events comes out of ingest on feedback.dlq with its reason. */
+    private static void assertIngestRunsInside(String bootstrap) {
+        Properties producerProps = new Properties();
+        producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(producerProps, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(Topics.FEEDBACK_EVENTS.name(),
+                    "email-drafting".getBytes(StandardCharsets.UTF_8), "not json".getBytes(StandardCharsets.UTF_8)));
+        }
+        Properties consumerProps = new Properties();
+        consumerProps.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, "up-test");
+        consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        List<ConsumerRecord<byte[], byte[]>> deadLetters = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(Topics.FEEDBACK_DLQ.name()));
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(deadLetters::add);
+                return !deadLetters.isEmpty();
+            });
+        }
+        assertEquals(1, deadLetters.size());
+        assertEquals("not json", new String(deadLetters.get(0).value(), StandardCharsets.UTF_8));
+        assertEquals("unparsable", new String(
+                deadLetters.get(0).headers().lastHeader(DeadLetter.REASON).value(), StandardCharsets.UTF_8));
     }
 }

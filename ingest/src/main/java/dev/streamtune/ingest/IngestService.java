@@ -3,6 +3,9 @@ package dev.streamtune.ingest;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
@@ -27,9 +30,12 @@ public final class IngestService implements AutoCloseable {
     public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private final KafkaStreams streams;
+    /** Released when the instance first reaches RUNNING, or stops trying (ERROR, NOT_RUNNING). */
+    private final CountDownLatch settled;
 
-    private IngestService(KafkaStreams streams) {
+    private IngestService(KafkaStreams streams, CountDownLatch settled) {
         this.streams = streams;
+        this.settled = settled;
     }
 
     /**
@@ -50,10 +56,26 @@ public final class IngestService implements AutoCloseable {
             LOG.error("ingest stream thread failed; replacing it", e);
             return StreamThreadExceptionResponse.REPLACE_THREAD;
         });
+        CountDownLatch settled = new CountDownLatch(1);
+        streams.setStateListener((newState, oldState) -> {
+            if (newState == KafkaStreams.State.RUNNING || !newState.isRunningOrRebalancing()) {
+                settled.countDown();
+            }
+        });
         streams.start();
         LOG.info("ingest started: application {} on {}, {}", config.applicationId(),
                 config.bootstrapServers(), config.processingGuarantee());
-        return new IngestService(streams);
+        return new IngestService(streams, settled);
+    }
+
+    /**
+     * Waits until the stage has its partitions assigned and is processing (Streams state RUNNING).
+     *
+     * @return true when running; false when {@code timeout} passed or the instance failed first
+     */
+    public boolean awaitRunning(Duration timeout) throws InterruptedException {
+        return settled.await(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                && streams.state() == KafkaStreams.State.RUNNING;
     }
 
     /** The Streams instance's state (CREATED, REBALANCING, RUNNING, ERROR…). */
@@ -66,9 +88,15 @@ public final class IngestService implements AutoCloseable {
         return streams;
     }
 
+    /**
+     * Commits what was processed and stops, leaving the consumer group so that a restart (or another
+     * instance) takes the partitions over at once instead of after the session timeout (45 s).
+     */
     @Override
     public void close() {
-        if (!streams.close(CLOSE_TIMEOUT)) {
+        CloseOptions options = CloseOptions.timeout(CLOSE_TIMEOUT)
+                .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP);
+        if (!streams.close(options)) {
             LOG.warn("ingest did not stop within {}", CLOSE_TIMEOUT);
         }
     }
