@@ -12,7 +12,6 @@ import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import java.io.InputStream;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -34,16 +33,8 @@ class FeedbackSchemaAgreementTest {
         }
     }
 
-    static Stream<JsonNode> validEvents() {
-        return Corpus.valid().stream();
-    }
-
-    static Stream<Corpus.Invalid> invalidEvents() {
-        return Corpus.invalid().stream();
-    }
-
     @ParameterizedTest
-    @MethodSource("validEvents")
+    @MethodSource("dev.streamtune.contracts.Corpus#valid")
     void schemaAcceptsWhatTheValidatorAccepts(JsonNode event) {
         assertTrue(validator.validate(event).isValid());
         Set<ValidationMessage> errors = schema.validate(event);
@@ -51,7 +42,7 @@ class FeedbackSchemaAgreementTest {
     }
 
     @ParameterizedTest
-    @MethodSource("invalidEvents")
+    @MethodSource("dev.streamtune.contracts.Corpus#invalid")
     void schemaRefusesWhatTheValidatorRefuses(Corpus.Invalid invalid) {
         assertFalse(validator.validate(invalid.event()).isValid());
         assertFalse(schema.validate(invalid.event()).isEmpty(),

@@ -20,23 +20,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 class FeedbackValidatorTest {
     private final FeedbackValidator validator = new FeedbackValidator();
 
-    static Stream<JsonNode> validEvents() {
-        return Corpus.valid().stream();
-    }
-
-    static Stream<Corpus.Invalid> invalidEvents() {
-        return Corpus.invalid().stream();
-    }
-
     @ParameterizedTest
-    @MethodSource("validEvents")
+    @MethodSource("dev.streamtune.contracts.Corpus#valid")
     void acceptsEveryValidCorpusEvent(JsonNode event) {
         ValidationResult result = validator.validate(bytes(event));
         assertTrue(result.isValid(), () -> result.describe());
     }
 
     @ParameterizedTest
-    @MethodSource("invalidEvents")
+    @MethodSource("dev.streamtune.contracts.Corpus#invalid")
     void refusesEveryInvalidCorpusEventForItsReason(Corpus.Invalid invalid) {
         ValidationResult result = validator.validate(bytes(invalid.event()));
         assertFalse(result.isValid());
