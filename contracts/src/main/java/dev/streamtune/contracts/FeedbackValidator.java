@@ -59,8 +59,16 @@ public final class FeedbackValidator {
         return limits;
     }
 
-    /** Validates raw bytes (as read from Kafka or a file) and, if valid, builds the event. */
+    /**
+      * Validates raw bytes (as read from Kafka or a file) and, if valid, builds the event. A valid
+      * event is usually settled in one streaming pass ({@link FeedbackFastPath}); anything else gets
+      * the full check below, which reports every violation.
+      */
     public ValidationResult validate(byte[] bytes) {
+        FeedbackEvent fast = FeedbackFastPath.tryParse(bytes, limits);
+        if (fast != null) {
+            return ValidationResult.valid(fast);
+        }
         List<Violation> violations = new ArrayList<>();
         if (bytes == null || bytes.length == 0) {
             return ValidationResult.invalid(List.of(new Violation(Reason.UNPARSABLE, "", "empty record")));

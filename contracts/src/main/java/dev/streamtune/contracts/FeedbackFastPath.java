@@ -1,0 +1,413 @@
+package dev.streamtune.contracts;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+  * {@link FeedbackValidator}'s fast path for the common case, a valid event: one pass of Jackson's
+  * streaming parser over the bytes (no tree, no intermediate {@code String} of the whole record)
+  * and hand-written checks of the ids, adapter and timestamp instead of regular expressions.
+  *
+  * <p>It only ever vouches: {@link #tryParse} returns the event when the bytes certainly satisfy
+  * every rule, and {@code null} whenever anything is unusual (an unknown or duplicate field, a null,
+  * a wrong type, a rule broken, a timestamp it cannot settle cheaply). On {@code null} the
+  * validator runs its full check, which reports every violation; so what the validator reports is
+  * unchanged, and the fast path only has to be sound: it never accepts what the full check refuses,
+  * and builds the same event from what it accepts.
+  */
+final class FeedbackFastPath {
+    private static final JsonFactory FACTORY = Json.mapper().getFactory();
+
+    private static final int SCHEMA = 1;
+    private static final int ID = 1 << 1;
+    private static final int TIME = 1 << 2;
+    private static final int ADAPTER = 1 << 3;
+    private static final int USER = 1 << 4;
+    private static final int KIND = 1 << 5;
+    private static final int PROMPT = 1 << 6;
+    private static final int MESSAGES = 1 << 7;
+    private static final int COMPLETION = 1 << 8;
+    private static final int RESPONSE = 1 << 9;
+    private static final int CORRECTED = 1 << 10;
+    private static final int RATING = 1 << 11;
+    private static final int CHOSEN = 1 << 12;
+    private static final int REJECTED = 1 << 13;
+    private static final int SERVED_BY = 1 << 14;
+    private static final int METADATA = 1 << 15;
+    private static final int REQUIRED = SCHEMA | ID | TIME | ADAPTER | USER | KIND;
+    private static final int KIND_SPECIFIC = COMPLETION | RESPONSE | CORRECTED | RATING | CHOSEN | REJECTED;
+
+    private FeedbackFastPath() {}
+
+    /** The event when {@code bytes} are certainly a valid event under {@code limits}, else null. */
+    static FeedbackEvent tryParse(byte[] bytes, ValidationLimits limits) {
+        if (bytes == null || bytes.length == 0 || bytes.length > limits.maxEventBytes() || bytes[0] != '{'
+                || !isUtf8(bytes)) {
+            return null;
+        }
+        try (JsonParser parser = FACTORY.createParser(bytes)) {
+            return parse(parser, limits);
+        } catch (IOException | RuntimeException e) {
+            return null; // the full check reports it
+        }
+    }
+
+    private static FeedbackEvent parse(JsonParser p, ValidationLimits limits) throws IOException {
+        if (p.nextToken() != JsonToken.START_OBJECT) {
+            return null;
+        }
+        String schema = null;
+        String id = null;
+        String time = null;
+        String adapter = null;
+        String user = null;
+        String kindName = null;
+        String prompt = null;
+        List<ChatMessage> messages = null;
+        String completion = null;
+        String response = null;
+        String corrected = null;
+        Integer rating = null;
+        String chosen = null;
+        String rejected = null;
+        String servedBy = null;
+        Map<String, String> metadata = null;
+        int seen = 0;
+        JsonToken token;
+        while ((token = p.nextToken()) == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken value = p.nextToken();
+            int field;
+            switch (name) {
+                case "schema" -> { field = SCHEMA; schema = string(p, value); }
+                case "id" -> { field = ID; id = string(p, value); }
+                case "time" -> { field = TIME; time = string(p, value); }
+                case "adapter" -> { field = ADAPTER; adapter = string(p, value); }
+                case "user" -> { field = USER; user = string(p, value); }
+                case "kind" -> { field = KIND; kindName = string(p, value); }
+                case "prompt" -> { field = PROMPT; prompt = text(p, value, limits); }
+                case "completion" -> { field = COMPLETION; completion = text(p, value, limits); }
+                case "response" -> { field = RESPONSE; response = text(p, value, limits); }
+                case "corrected" -> { field = CORRECTED; corrected = text(p, value, limits); }
+                case "chosen" -> { field = CHOSEN; chosen = text(p, value, limits); }
+                case "rejected" -> { field = REJECTED; rejected = text(p, value, limits); }
+                case "servedBy" -> { field = SERVED_BY; servedBy = servedBy(p, value); }
+                case "rating" -> { field = RATING; rating = rating(p, value); }
+                case "messages" -> { field = MESSAGES; messages = messages(p, value, limits); }
+                case "metadata" -> { field = METADATA; metadata = metadata(p, value, limits); }
+                default -> {
+                    return null;
+                }
+            }
+            if ((seen & field) != 0) {
+                return null;
+            }
+            seen |= field;
+        }
+        if (token != JsonToken.END_OBJECT || p.nextToken() != null) {
+            return null;
+        }
+        if ((seen & REQUIRED) != REQUIRED || ((seen & PROMPT) != 0) == ((seen & MESSAGES) != 0)) {
+            return null;
+        }
+        // every field seen was read into a non-null value, or the check returned null already
+        if (schema == null || id == null || time == null || adapter == null || user == null || kindName == null
+                || (prompt == null && messages == null)) {
+            return null;
+        }
+        FeedbackKind kind = kind(kindName);
+        if (kind == null || (seen & KIND_SPECIFIC) != requiredFields(kind)) {
+            return null;
+        }
+        if (((seen & COMPLETION) != 0 && completion == null) || ((seen & RESPONSE) != 0 && response == null)
+                || ((seen & CORRECTED) != 0 && corrected == null) || ((seen & RATING) != 0 && rating == null)
+                || ((seen & CHOSEN) != 0 && chosen == null) || ((seen & REJECTED) != 0 && rejected == null)
+                || ((seen & SERVED_BY) != 0 && servedBy == null) || ((seen & METADATA) != 0 && metadata == null)) {
+            return null;
+        }
+        if (!schema.equals(FeedbackEvent.SCHEMA_V1) || !isOpaqueId(id) || !isOpaqueId(user)
+                || !isAdapterId(adapter) || !isTimestamp(time)) {
+            return null;
+        }
+        return new FeedbackEvent(schema, id, time, adapter, user, kind, prompt, messages, completion, response,
+                corrected, rating, chosen, rejected, servedBy, metadata);
+    }
+
+    private static String string(JsonParser p, JsonToken value) throws IOException {
+        return value == JsonToken.VALUE_STRING ? p.getText() : null;
+    }
+
+    /** A trained text: a string with a non-whitespace character, within the field limit. */
+    private static String text(JsonParser p, JsonToken value, ValidationLimits limits) throws IOException {
+        if (value != JsonToken.VALUE_STRING) {
+            return null;
+        }
+        String text = p.getText();
+        return hasNonWhitespace(text) && fits(text, limits) ? text : null;
+    }
+
+    private static String servedBy(JsonParser p, JsonToken value) throws IOException {
+        if (value != JsonToken.VALUE_STRING) {
+            return null;
+        }
+        String text = p.getText();
+        // 1..256 chars without whitespace: at most 256 code points, as the pattern counts them
+        if (text.isEmpty() || text.length() > 256) {
+            return null;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            if (isWhitespace(text.charAt(i))) {
+                return null;
+            }
+        }
+        return text;
+    }
+
+    private static Integer rating(JsonParser p, JsonToken value) throws IOException {
+        if (value != JsonToken.VALUE_NUMBER_INT || p.getNumberType() != JsonParser.NumberType.INT) {
+            return null;
+        }
+        int rating = p.getIntValue();
+        return rating == 1 || rating == -1 ? rating : null;
+    }
+
+    private static List<ChatMessage> messages(JsonParser p, JsonToken value, ValidationLimits limits)
+            throws IOException {
+        if (value != JsonToken.START_ARRAY) {
+            return null;
+        }
+        List<ChatMessage> turns = new ArrayList<>(4);
+        JsonToken token;
+        while ((token = p.nextToken()) == JsonToken.START_OBJECT) {
+            String role = null;
+            String content = null;
+            int fields = 0;
+            JsonToken inner;
+            while ((inner = p.nextToken()) == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken v = p.nextToken();
+                if (name.equals("role") && role == null) {
+                    role = string(p, v);
+                    if (role == null || !ChatMessage.ROLES.contains(role)) {
+                        return null;
+                    }
+                } else if (name.equals("content") && content == null) {
+                    content = text(p, v, limits);
+                    if (content == null) {
+                        return null;
+                    }
+                } else {
+                    return null;
+                }
+                fields++;
+            }
+            if (inner != JsonToken.END_OBJECT || fields != 2 || role == null || content == null) {
+                return null;
+            }
+            turns.add(new ChatMessage(role, content));
+            if (turns.size() > limits.maxMessages()) {
+                return null;
+            }
+        }
+        if (token != JsonToken.END_ARRAY || turns.isEmpty()) {
+            return null;
+        }
+        return turns;
+    }
+
+    private static Map<String, String> metadata(JsonParser p, JsonToken value, ValidationLimits limits)
+            throws IOException {
+        if (value != JsonToken.START_OBJECT) {
+            return null;
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        JsonToken token;
+        while ((token = p.nextToken()) == JsonToken.FIELD_NAME) {
+            String key = p.currentName();
+            if (p.nextToken() != JsonToken.VALUE_STRING) {
+                return null;
+            }
+            String text = p.getText();
+            if (!fits(text, limits) || metadata.put(key, text) != null) {
+                return null;
+            }
+        }
+        return token == JsonToken.END_OBJECT ? metadata : null;
+    }
+
+    private static FeedbackKind kind(String name) {
+        return switch (name) {
+            case "demonstration" -> FeedbackKind.DEMONSTRATION;
+            case "correction" -> FeedbackKind.CORRECTION;
+            case "rating" -> FeedbackKind.RATING;
+            case "preference" -> FeedbackKind.PREFERENCE;
+            default -> null;
+        };
+    }
+
+    private static int requiredFields(FeedbackKind kind) {
+        int bits = 0;
+        for (String field : kind.requiredFields()) {
+            bits |= switch (field) {
+                case "completion" -> COMPLETION;
+                case "response" -> RESPONSE;
+                case "corrected" -> CORRECTED;
+                case "rating" -> RATING;
+                case "chosen" -> CHOSEN;
+                case "rejected" -> REJECTED;
+                default -> throw new IllegalStateException("unknown kind-specific field " + field);
+            };
+        }
+        return bits;
+    }
+
+    /** Whether the text's UTF-8 form fits the field limit (three bytes per char at most). */
+    private static boolean fits(String text, ValidationLimits limits) {
+        return (long) text.length() * 3 <= limits.maxFieldBytes()
+                || text.getBytes(StandardCharsets.UTF_8).length <= limits.maxFieldBytes();
+    }
+
+    /** What {@code \S} finds: a char outside Java's {@code \s} ({@code [ \t\n\x0B\f\r]}). */
+    private static boolean hasNonWhitespace(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            if (!isWhitespace(text.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isWhitespace(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == 0x0B || c == '\f' || c == '\r';
+    }
+
+    /** {@link FeedbackValidator#OPAQUE_ID} without a regex. */
+    static boolean isOpaqueId(String id) {
+        int n = id.length();
+        if (n < 1 || n > 128 || !isAlnum(id.charAt(0))) {
+            return false;
+        }
+        for (int i = 1; i < n; i++) {
+            char c = id.charAt(i);
+            if (!isAlnum(c) && c != '.' && c != '_' && c != ':' && c != '-') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@link FeedbackValidator#ADAPTER_ID} without a regex. */
+    static boolean isAdapterId(String adapter) {
+        int slash = adapter.indexOf('/');
+        return slash < 0 ? isAdapterSegment(adapter, 0, adapter.length())
+                : isAdapterSegment(adapter, 0, slash) && isAdapterSegment(adapter, slash + 1, adapter.length());
+    }
+
+    private static boolean isAdapterSegment(String s, int from, int to) {
+        int n = to - from;
+        if (n < 1 || n > 63 || !isLowerAlnum(s.charAt(from))) {
+            return false;
+        }
+        for (int i = from + 1; i < to; i++) {
+            char c = s.charAt(i);
+            if (!isLowerAlnum(c) && c != '.' && c != '_' && c != '-') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isLowerAlnum(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    }
+
+    private static boolean isAlnum(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    }
+
+    /**
+      * The common timestamps settled by hand ({@code 2026-11-27T09:00:00Z}, fractions, offsets up to
+      * ±17:59, days up to 28); anything else by {@link FeedbackValidator#isTimestamp}.
+      */
+    static boolean isTimestamp(String t) {
+        int n = t.length();
+        if (n < 20 || !digits(t, 0, 4) || t.charAt(4) != '-' || !digits(t, 5, 7) || t.charAt(7) != '-'
+                || !digits(t, 8, 10) || t.charAt(10) != 'T' || !digits(t, 11, 13) || t.charAt(13) != ':'
+                || !digits(t, 14, 16) || t.charAt(16) != ':' || !digits(t, 17, 19)) {
+            return FeedbackValidator.isTimestamp(t);
+        }
+        int i = 19;
+        if (t.charAt(i) == '.') {
+            int start = ++i;
+            while (i < n && isDigit(t.charAt(i))) {
+                i++;
+            }
+            if (i - start < 1 || i - start > 9) {
+                return FeedbackValidator.isTimestamp(t);
+            }
+        }
+        boolean offsetOk;
+        if (i == n - 1 && t.charAt(i) == 'Z') {
+            offsetOk = true;
+        } else if (i == n - 6 && (t.charAt(i) == '+' || t.charAt(i) == '-') && digits(t, i + 1, i + 3)
+                && t.charAt(i + 3) == ':' && digits(t, i + 4, i + 6)) {
+            offsetOk = number(t, i + 1, i + 3) <= 17 && number(t, i + 4, i + 6) <= 59;
+        } else {
+            offsetOk = false;
+        }
+        int month = number(t, 5, 7);
+        int day = number(t, 8, 10);
+        if (!offsetOk || month < 1 || month > 12 || day < 1 || day > 28 || number(t, 11, 13) > 23
+                || number(t, 14, 16) > 59 || number(t, 17, 19) > 59) {
+            return FeedbackValidator.isTimestamp(t);
+        }
+        return true;
+    }
+
+    private static boolean digits(String s, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (!isDigit(s.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    private static int number(String s, int from, int to) {
+        int value = 0;
+        for (int i = from; i < to; i++) {
+            value = value * 10 + (s.charAt(i) - '0');
+        }
+        return value;
+    }
+
+    /** Whether the bytes are well-formed UTF-8 (ASCII, the usual case, in one loop). */
+    private static boolean isUtf8(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b < 0) {
+                try {
+                    StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                            .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes));
+                    return true;
+                } catch (CharacterCodingException e) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+}
