@@ -11,12 +11,6 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * {@link DeadLetter} headers naming the reason, the source topic/partition/offset and the time.
  */
 public final class DeadLetters {
-    /**
-     * Reason code for a record ingest could not handle for a cause of its own (a bug, or a batch the
-     * broker refused); {@code contracts}' {@code Reason} has no such code yet.
-     */
-    public static final String PROCESSING_FAILED = "processing-failed";
-
     /** The longest detail header kept; an event breaking many rules is described in full in logs. */
     static final int MAX_DETAIL_CHARS = 2000;
 

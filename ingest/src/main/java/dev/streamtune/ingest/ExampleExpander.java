@@ -46,6 +46,36 @@ public final class ExampleExpander {
         };
     }
 
+    /**
+      * The same examples as {@link #expand}, serialised as {@code contracts}' JSON (byte for byte
+      * what {@code Json.toBytes} writes for each), written directly by {@link ExampleJson}: what
+      * ingest puts in batches, the holdout topic and the ledger.
+      */
+    static List<byte[]> expandSerialised(FeedbackEvent event, SourceOffset source, boolean redact) {
+        String prompt = redact ? Redactor.redact(event.prompt()) : event.prompt();
+        List<ChatMessage> messages = event.messages();
+        if (redact && messages != null) {
+            List<ChatMessage> redacted = new ArrayList<>(messages.size());
+            for (ChatMessage turn : messages) {
+                redacted.add(new ChatMessage(turn.role(), Redactor.redact(turn.content())));
+            }
+            messages = redacted;
+        }
+        ExampleJson json = new ExampleJson(event.id(), event.adapter(), event.user(), event.kind(), prompt,
+                messages, source, event.time());
+        return switch (event.kind()) {
+            case DEMONSTRATION -> List.of(json.single(0, ExampleKind.SFT, text(event.completion(), redact)));
+            case CORRECTION -> {
+                String corrected = text(event.corrected(), redact);
+                yield List.of(json.single(0, ExampleKind.SFT, corrected),
+                        json.pair(1, corrected, text(event.response(), redact)));
+            }
+            case RATING -> List.of(json.single(0, event.rating() > 0 ? ExampleKind.SFT : ExampleKind.UNDESIRABLE,
+                    text(event.response(), redact)));
+            case PREFERENCE -> List.of(json.pair(0, text(event.chosen(), redact), text(event.rejected(), redact)));
+        };
+    }
+
     private static String text(String value, boolean redact) {
         return redact ? Redactor.redact(value) : value;
     }

@@ -2,16 +2,13 @@ package dev.streamtune.ingest;
 
 import dev.streamtune.contracts.FeedbackEvent;
 import dev.streamtune.contracts.FeedbackValidator;
-import dev.streamtune.contracts.Json;
 import dev.streamtune.contracts.Reason;
 import dev.streamtune.contracts.SourceOffset;
 import dev.streamtune.contracts.TrainingBatch.CloseReason;
-import dev.streamtune.contracts.TrainingExample;
 import dev.streamtune.ingest.LedgerEntry.Outcome;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -101,12 +98,12 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
                         "adapter '" + event.adapter() + "' is not trained by this deployment");
                 return;
             }
-            examples = serialise(ExampleExpander.expand(event,
-                    new SourceOffset(source.topic(), source.partition(), source.offset()), config.redact()));
+            examples = ExampleExpander.expandSerialised(event,
+                    new SourceOffset(source.topic(), source.partition(), source.offset()), config.redact());
         } catch (RuntimeException e) {
             LOG.error("cannot process {}-{}@{}; dead-lettering it", source.topic(), source.partition(),
                     source.offset(), e);
-            deadLetter(record, source, DeadLetters.PROCESSING_FAILED, e.toString());
+            deadLetter(record, source, Reason.PROCESSING_FAILED.code(), e.toString());
             return;
         }
         if (OpenBatch.sizeOf(examples) + OpenBatch.ENVELOPE_BYTES > config.batch().maxBytes()) {
@@ -248,14 +245,6 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
                 source.partition(), source.offset(), context.currentSystemTimeMs());
         context.forward(new Record<>(record.key(), record.value(), record.timestamp(), headers),
                 IngestTopology.DLQ_SINK);
-    }
-
-    private static List<byte[]> serialise(List<TrainingExample> examples) {
-        byte[][] out = new byte[examples.size()][];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = Json.toBytes(examples.get(i));
-        }
-        return Arrays.asList(out);
     }
 
     private static String abbreviate(String value) {

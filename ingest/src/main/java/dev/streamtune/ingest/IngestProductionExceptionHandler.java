@@ -1,5 +1,6 @@
 package dev.streamtune.ingest;
 
+import dev.streamtune.contracts.Reason;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -12,8 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the job running when the broker refuses one record (too large, invalid) or a record cannot
- * be serialised: the input record that caused it is dead-lettered as {@value
- * DeadLetters#PROCESSING_FAILED} when Streams still knows it, and the failure is logged at ERROR.
+ * be serialised: the input record that caused it is dead-lettered as {@code
+ * processing-failed} ({@link Reason#PROCESSING_FAILED}) when Streams still knows it, and the failure is logged at ERROR.
  * Any other error (authorisation, fencing…) fails the thread as usual: those are not one poison
  * record but a broken deployment.
  */
@@ -59,7 +60,7 @@ public final class IngestProductionExceptionHandler implements ProductionExcepti
         }
         return List.of(new ProducerRecord<>(dlqTopic, null, context.timestamp(), context.sourceRawKey(),
                 context.sourceRawValue(), DeadLetters.headers(context.headers(),
-                        DeadLetters.PROCESSING_FAILED, "cannot produce its output: " + exception, context.topic(),
+                        Reason.PROCESSING_FAILED.code(), "cannot produce its output: " + exception, context.topic(),
                         context.partition(), context.offset(), System.currentTimeMillis())));
     }
 }

@@ -37,6 +37,9 @@ public final class Redactor {
             "(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,5}\\)[ .-]?)?\\d{1,14}(?:[ .-]\\d{1,14}){0,5}"
                     + "(?![\\w\\-/]|[.,]\\d)");
 
+    /** The fewest digits a phone number has (see {@link #looksLikePhone}). */
+    private static final int MIN_PHONE_DIGITS = 8;
+
     private static final Pattern NORTH_AMERICAN = Pattern.compile("\\d{3}[-. ]\\d{3}[-. ]\\d{4}");
 
     private Redactor() {}
@@ -83,7 +86,7 @@ public final class Redactor {
     }
 
     private static String redactPhones(String text) {
-        Matcher matcher = PHONE_CANDIDATE.matcher(text);
+        Matcher matcher = null;
         StringBuilder out = null;
         int copiedUpTo = 0;
         int i = 0;
@@ -94,6 +97,27 @@ public final class Redactor {
             if (!canStart || (i > 0 && precedesNoPhone(text.charAt(i - 1)))) {
                 i++;
                 continue;
+            }
+            // A candidate consists only of digits and "+ ( ) . -" and spaces, so it lies within the
+            // run of such characters from here; with fewer than 8 digits in that run no candidate
+            // starting in it can be a phone (looksLikePhone wants 8), so skip the run unmatched.
+            int runEnd = i;
+            int digits = 0;
+            while (runEnd < length) {
+                char r = text.charAt(runEnd);
+                if (r >= '0' && r <= '9') {
+                    digits++;
+                } else if (r != ' ' && r != '.' && r != '-' && r != '+' && r != '(' && r != ')') {
+                    break;
+                }
+                runEnd++;
+            }
+            if (digits < MIN_PHONE_DIGITS) {
+                i = runEnd;
+                continue;
+            }
+            if (matcher == null) {
+                matcher = PHONE_CANDIDATE.matcher(text);
             }
             matcher.region(i, length);
             if (!matcher.lookingAt()) {
@@ -136,7 +160,7 @@ public final class Redactor {
                 separated = true;
             }
         }
-        if (digits < 8 || digits > 15) {
+        if (digits < MIN_PHONE_DIGITS || digits > 15) {
             return false;
         }
         if (candidate.charAt(0) == '+' || candidate.indexOf('(') >= 0) {

@@ -1,0 +1,191 @@
+package dev.streamtune.ingest;
+
+import dev.streamtune.contracts.ChatMessage;
+import dev.streamtune.contracts.ExampleKind;
+import dev.streamtune.contracts.FeedbackKind;
+import dev.streamtune.contracts.SourceOffset;
+import dev.streamtune.contracts.TrainingExample;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Writes {@link TrainingExample} JSON by hand, byte for byte what {@code contracts}' Jackson
+ * configuration writes (same field order, nulls left out, same escapes: {@code \" \\ \b \t \n \f \r},
+ * six-character hex escapes (upper case) for other control characters and for each UTF-16 surrogate,
+ * everything else as UTF-8), without reflection and without building the record first. The texts
+ * an event's examples share (its prompt or chat turns, ids, source, time) are escaped once and
+ * copied into each example. {@code ExampleJsonTest} compares it with Jackson.
+ */
+final class ExampleJson {
+    private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] SCHEMA_AND_ID =
+            ascii("{\"schema\":\"" + TrainingExample.SCHEMA_V1 + "\",\"exampleId\":");
+
+    private final byte[] eventId;
+    private final byte[] afterExampleId; // ,"eventId":…,"adapter":…,"user":…,"kind":
+    private final byte[] origin; // ,"origin":"…"
+    private final byte[] prompt; // ,"prompt":"…" or ,"messages":[…]
+    private final byte[] tail; // ,"source":{…},"time":"…"}
+
+    /** The parts of {@code event}'s examples that do not depend on the example. */
+    ExampleJson(String eventId, String adapter, String user, FeedbackKind origin, String prompt,
+            List<ChatMessage> messages, SourceOffset source, String time) {
+        this.eventId = quotedBody(eventId);
+        Buffer after = new Buffer(128);
+        after.ascii(",\"eventId\":").quoted(eventId).ascii(",\"adapter\":").quoted(adapter)
+                .ascii(",\"user\":").quoted(user).ascii(",\"kind\":");
+        this.afterExampleId = after.toBytes();
+        this.origin = ascii(",\"origin\":\"" + origin.wireName() + "\"");
+        Buffer text = new Buffer(prompt != null ? prompt.length() + 16 : 256);
+        if (prompt != null) {
+            text.ascii(",\"prompt\":").quoted(prompt);
+        } else {
+            text.ascii(",\"messages\":[");
+            for (int i = 0; i < messages.size(); i++) {
+                ChatMessage turn = messages.get(i);
+                text.ascii(i == 0 ? "{\"role\":" : ",{\"role\":").quoted(turn.role()).ascii(",\"content\":")
+                        .quoted(turn.content()).ascii("}");
+            }
+            text.ascii("]");
+        }
+        this.prompt = text.toBytes();
+        Buffer end = new Buffer(96);
+        end.ascii(",\"source\":{\"topic\":").quoted(source.topic()).ascii(",\"partition\":")
+                .ascii(Integer.toString(source.partition())).ascii(",\"offset\":")
+                .ascii(Long.toString(source.offset())).ascii("},\"time\":").quoted(time).ascii("}");
+        this.tail = end.toBytes();
+    }
+
+    /** Example {@code index} (its id is {@code eventId#index}) teaching {@code completion}. */
+    byte[] single(int index, ExampleKind kind, String completion) {
+        Buffer out = start(index, kind, completion.length());
+        out.ascii(",\"completion\":").quoted(completion);
+        return out.bytes(tail).toBytes();
+    }
+
+    /** Example {@code index}, a preference of {@code chosen} over {@code rejected}. */
+    byte[] pair(int index, String chosen, String rejected) {
+        Buffer out = start(index, ExampleKind.PREFERENCE, chosen.length() + rejected.length());
+        out.ascii(",\"chosen\":").quoted(chosen).ascii(",\"rejected\":").quoted(rejected);
+        return out.bytes(tail).toBytes();
+    }
+
+    private Buffer start(int index, ExampleKind kind, int textChars) {
+        Buffer out = new Buffer(SCHEMA_AND_ID.length + 2 * eventId.length + afterExampleId.length
+                + prompt.length + textChars + tail.length + 96);
+        out.bytes(SCHEMA_AND_ID).ascii("\"").bytes(eventId).ascii("#").ascii(Integer.toString(index)).ascii("\"")
+                .bytes(afterExampleId).ascii("\"").ascii(kind.wireName()).ascii("\"").bytes(origin).bytes(prompt);
+        return out;
+    }
+
+    private static byte[] quotedBody(String text) {
+        Buffer out = new Buffer(text.length() + 8);
+        out.escaped(text);
+        return out.toBytes();
+    }
+
+    private static byte[] ascii(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** A growable byte array. */
+    static final class Buffer {
+        private byte[] bytes;
+        private int length;
+
+        Buffer(int capacity) {
+            bytes = new byte[Math.max(16, capacity)];
+        }
+
+        Buffer ascii(String text) {
+            int n = text.length();
+            ensure(n);
+            for (int i = 0; i < n; i++) {
+                bytes[length++] = (byte) text.charAt(i);
+            }
+            return this;
+        }
+
+        Buffer bytes(byte[] more) {
+            ensure(more.length);
+            System.arraycopy(more, 0, bytes, length, more.length);
+            length += more.length;
+            return this;
+        }
+
+        Buffer quoted(String text) {
+            ensure(1);
+            bytes[length++] = '"';
+            escaped(text);
+            ensure(1);
+            bytes[length++] = '"';
+            return this;
+        }
+
+        /** {@code text} as the inside of a JSON string, UTF-8, escaped as Jackson does. */
+        Buffer escaped(String text) {
+            int n = text.length();
+            ensure(n + 16);
+            for (int i = 0; i < n; i++) {
+                char c = text.charAt(i);
+                if (c < 0x80) {
+                    if (c >= 0x20 && c != '"' && c != '\\') {
+                        if (length == bytes.length) {
+                            ensure(n - i + 16);
+                        }
+                        bytes[length++] = (byte) c;
+                        continue;
+                    }
+                    ensure(6 + n - i);
+                    bytes[length++] = '\\';
+                    switch (c) {
+                        case '"' -> bytes[length++] = '"';
+                        case '\\' -> bytes[length++] = '\\';
+                        case '\b' -> bytes[length++] = 'b';
+                        case '\t' -> bytes[length++] = 't';
+                        case '\n' -> bytes[length++] = 'n';
+                        case '\f' -> bytes[length++] = 'f';
+                        case '\r' -> bytes[length++] = 'r';
+                        default -> {
+                            bytes[length++] = 'u';
+                            bytes[length++] = '0';
+                            bytes[length++] = '0';
+                            bytes[length++] = HEX[c >> 4];
+                            bytes[length++] = HEX[c & 0xF];
+                        }
+                    }
+                } else {
+                    ensure(6 + 3 * (n - i));
+                    if (c < 0x800) {
+                        bytes[length++] = (byte) (0xC0 | (c >> 6));
+                        bytes[length++] = (byte) (0x80 | (c & 0x3F));
+                    } else if (Character.isSurrogate(c)) {
+                        // Jackson writes each UTF-16 surrogate (paired or not) as an escape
+                        bytes[length++] = '\\';
+                        bytes[length++] = 'u';
+                        bytes[length++] = HEX[c >> 12];
+                        bytes[length++] = HEX[(c >> 8) & 0xF];
+                        bytes[length++] = HEX[(c >> 4) & 0xF];
+                        bytes[length++] = HEX[c & 0xF];
+                    } else {
+                        bytes[length++] = (byte) (0xE0 | (c >> 12));
+                        bytes[length++] = (byte) (0x80 | ((c >> 6) & 0x3F));
+                        bytes[length++] = (byte) (0x80 | (c & 0x3F));
+                    }
+                }
+            }
+            return this;
+        }
+
+        private void ensure(int more) {
+            if (length + more > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + more));
+            }
+        }
+
+        byte[] toBytes() {
+            return length == bytes.length ? bytes : Arrays.copyOf(bytes, length);
+        }
+    }
+}
