@@ -3,6 +3,8 @@ package dev.streamtune.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.streamtune.broker.BrokerConfig;
+import dev.streamtune.broker.EmbeddedKafkaBroker;
 import dev.streamtune.contracts.DeadLetter;
 import dev.streamtune.contracts.Topic;
 import dev.streamtune.contracts.Topics;
@@ -43,21 +45,10 @@ class UpCommandTest {
     void startsPrintsEndpointsServesMetricsAndStopsCleanly(@TempDir Path dir) throws Exception {
         Path dataDir = dir.resolve("data");
         for (int round = 1; round <= 2; round++) { // the second round restarts on the same data
-            UpCommand up = new UpCommand();
-            CommandLine commandLine = new CommandLine(up); // our own instance, so the test can stop it
-            PipedWriter pipe = new PipedWriter();
-            BufferedReader lines = new BufferedReader(new PipedReader(pipe, 1 << 16));
-            commandLine.setOut(new PrintWriter(pipe, true));
-            StringWriter err = new StringWriter();
-            commandLine.setErr(new PrintWriter(err, true));
-
             long start = System.nanoTime();
-            CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> commandLine.execute(
-                    "--data-dir", dataDir.toString(), "--kafka-port", "0", "--http-port", "0", "--partitions", "2"));
-            List<String> printed = new ArrayList<>();
-            for (String line = lines.readLine(); line != null && !line.equals("ready"); line = lines.readLine()) {
-                printed.add(line);
-            }
+            RunningUp up = RunningUp.start("--data-dir", dataDir.toString(), "--kafka-port", "0", "--http-port", "0",
+                    "--partitions", "2");
+            List<String> printed = up.linesUntilReady();
             double seconds = (System.nanoTime() - start) / 1e9;
             System.out.printf("round %d: ready after %.2f s%n", round, seconds);
             assertTrue(seconds < 15, "ready after " + seconds + " s");
@@ -86,9 +77,63 @@ class UpCommandTest {
                 assertTrue(client.send(HttpRequest.newBuilder(URI.create(http + "/metrics")).build(),
                         HttpResponse.BodyHandlers.ofString()).body().contains("kafka_stream_"), "no Streams metrics");
             }
-            up.stopAndAwait();
-            assertEquals(0, exit.get(30, TimeUnit.SECONDS), err.toString());
+            assertEquals(0, up.stop());
             assertTrue(Files.isDirectory(dataDir.resolve("kafka")));
+        }
+    }
+
+    @Test
+    void usesAnExistingClusterWithBootstrap(@TempDir Path dir) throws Exception {
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(BrokerConfig.forTests(dir.resolve("cluster")))) {
+            Path dataDir = dir.resolve("data");
+            RunningUp up = RunningUp.start("--bootstrap", broker.bootstrapServers(), "--data-dir", dataDir.toString(),
+                    "--http-port", "0");
+            List<String> printed = up.linesUntilReady();
+            assertEquals("kafka: " + broker.bootstrapServers(), printed.get(0));
+            assertTrue(printed.get(1).startsWith("http: "), printed.get(1));
+            try (KafkaAdmin admin = KafkaAdmin.connect(broker.bootstrapServers())) {
+                assertTrue(admin.endOffsets(false).keySet().containsAll(
+                        Topics.ALL.stream().map(Topic::name).toList()));
+            }
+            assertEquals(0, up.stop());
+            assertTrue(Files.notExists(dataDir.resolve("kafka")), "started an embedded broker anyway");
+        }
+    }
+
+    /** {@code up} running on a background thread, its output read line by line. */
+    private record RunningUp(UpCommand command, BufferedReader lines, StringWriter err,
+            CompletableFuture<Integer> exit) {
+        static RunningUp start(String... args) throws Exception {
+            UpCommand command = new UpCommand();
+            CommandLine commandLine = new CommandLine(command); // our own instance, so the test can stop it
+            PipedWriter pipe = new PipedWriter();
+            BufferedReader lines = new BufferedReader(new PipedReader(pipe, 1 << 16));
+            commandLine.setOut(new PrintWriter(pipe, true));
+            StringWriter err = new StringWriter();
+            commandLine.setErr(new PrintWriter(err, true));
+            CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> {
+                try (pipe) { // closing it ends the reader's lines if up fails before "ready"
+                    return commandLine.execute(args);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            return new RunningUp(command, lines, err, exit);
+        }
+
+        /** The lines before "ready"; fails with up's stderr if it exits first. */
+        List<String> linesUntilReady() throws Exception {
+            List<String> printed = new ArrayList<>();
+            for (String line = lines.readLine(); !"ready".equals(line); line = lines.readLine()) {
+                assertTrue(line != null, () -> "up exited before ready: " + err);
+                printed.add(line);
+            }
+            return printed;
+        }
+
+        int stop() throws Exception {
+            command.stopAndAwait();
+            return exit.get(30, TimeUnit.SECONDS);
         }
     }
 
