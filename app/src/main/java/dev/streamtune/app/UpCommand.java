@@ -55,62 +55,57 @@ final class UpCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    /** Counted down when the process is asked to stop (a shutdown hook, or a test). */
-    final CountDownLatch stopRequested = new CountDownLatch(1);
-    /** Counted down when everything is closed. */
-    final CountDownLatch stopped = new CountDownLatch(1);
+    /** Set while {@code up} runs, so that {@link #stopAndAwait()} can stop it (tests do). */
+    private volatile ShutdownSignal signal;
+    private final CountDownLatch started = new CountDownLatch(1);
 
     @Override
     public Integer call() throws InterruptedException {
         validate();
         PrintWriter out = spec.commandLine().getOut();
-        Thread hook = new Thread(this::stopAndAwait, "streamtune-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
         Deque<AutoCloseable> running = new ArrayDeque<>();
-        try {
-            String kafka = bootstrap;
-            if (kafka == null) {
-                BrokerConfig config = BrokerConfig.defaults(dataDir.resolve("kafka")).withKafkaPort(kafkaPort);
-                EmbeddedKafkaBroker broker = startBroker(config);
-                running.push(broker);
-                kafka = broker.bootstrapServers();
+        try (ShutdownSignal shutdown = ShutdownSignal.install("streamtune-up")) {
+            signal = shutdown;
+            started.countDown();
+            try {
+                String kafka = bootstrap;
+                if (kafka == null) {
+                    BrokerConfig config = BrokerConfig.defaults(dataDir.resolve("kafka")).withKafkaPort(kafkaPort);
+                    EmbeddedKafkaBroker broker = startBroker(config);
+                    running.push(broker);
+                    kafka = broker.bootstrapServers();
+                }
+                try (KafkaAdmin admin = KafkaAdmin.connect(kafka)) {
+                    admin.ensureTopics(partitions);
+                }
+                MetricsEndpoint http = MetricsEndpoint.start("localhost", httpPort);
+                running.push(http);
+                IngestService ingest = IngestService.start(
+                        IngestConfig.defaults(kafka).withStateDir(dataDir.resolve("ingest")), new Properties());
+                running.push(ingest);
+                if (!ingest.awaitRunning(STAGE_START_TIMEOUT)) {
+                    throw new UserError("ingest did not start within " + STAGE_START_TIMEOUT.toSeconds()
+                            + " s (state " + ingest.state() + ")", 1);
+                }
+                KafkaStreamsMetrics ingestMetrics = new KafkaStreamsMetrics(ingest.streams());
+                ingestMetrics.bindTo(http.registry());
+                running.push(ingestMetrics);
+                out.println("kafka: " + kafka);
+                out.println("http: http://localhost:" + http.port());
+                out.println("ready");
+                out.flush();
+                shutdown.awaitStopRequest();
+            } finally {
+                closeAll(running, spec.commandLine().getErr());
             }
-            try (KafkaAdmin admin = KafkaAdmin.connect(kafka)) {
-                admin.ensureTopics(partitions);
-            }
-            MetricsEndpoint http = MetricsEndpoint.start("localhost", httpPort);
-            running.push(http);
-            IngestService ingest = IngestService.start(
-                    IngestConfig.defaults(kafka).withStateDir(dataDir.resolve("ingest")), new Properties());
-            running.push(ingest);
-            if (!ingest.awaitRunning(STAGE_START_TIMEOUT)) {
-                throw new UserError("ingest did not start within " + STAGE_START_TIMEOUT.toSeconds() + " s (state "
-                        + ingest.state() + ")", 1);
-            }
-            KafkaStreamsMetrics ingestMetrics = new KafkaStreamsMetrics(ingest.streams());
-            ingestMetrics.bindTo(http.registry());
-            running.push(ingestMetrics);
-            out.println("kafka: " + kafka);
-            out.println("http: http://localhost:" + http.port());
-            out.println("ready");
-            out.flush();
-            stopRequested.await();
-        } finally {
-            closeAll(running, spec.commandLine().getErr());
-            stopped.countDown();
-            removeHook(hook);
         }
         return 0;
     }
 
     /** Asks a running {@code up} to stop and waits until it has closed everything. */
-    void stopAndAwait() {
-        stopRequested.countDown();
-        try {
-            stopped.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    void stopAndAwait() throws InterruptedException {
+        started.await();
+        signal.requestStopAndAwait();
     }
 
     private void validate() {
@@ -150,13 +145,4 @@ final class UpCommand implements Callable<Integer> {
         }
         err.flush();
     }
-
-    private static void removeHook(Thread hook) {
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException e) {
-            // The JVM is already shutting down (the hook itself asked us to stop).
-        }
-    }
-
 }
