@@ -11,9 +11,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -37,8 +41,9 @@ import org.slf4j.LoggerFactory;
  * window store (keyed by event id, timestamped with stream time, expiring with the dedupe window
  * by dropping whole segments, without tombstones). Each closed batch costs one more write, the
  * adapter's next batch sequence in the cursor store. The open batches and the rate-limit counts
- * live in memory and are rebuilt from those two stores when the task starts, so a crash loses
- * nothing: under exactly-once, store changelogs, outputs and input offsets commit atomically.
+ * live in memory and are rebuilt from those two stores when the task starts (an open batch's
+ * examples from its events' input records, read back by offset), so a crash loses nothing: under
+ * exactly-once, store changelogs, outputs and input offsets commit atomically.
  */
 final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(IngestProcessor.class);
@@ -136,10 +141,11 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
             }
             return;
         }
-        addToBatch(event, examples, streamTime, record.timestamp());
+        addToBatch(event, examples, source, streamTime, record.timestamp());
     }
 
-    private void addToBatch(FeedbackEvent event, List<byte[]> examples, long streamTime, long timestamp) {
+    private void addToBatch(FeedbackEvent event, List<byte[]> examples, RecordMetadata source, long streamTime,
+            long timestamp) {
         String adapter = event.adapter();
         long now = context.currentSystemTimeMs();
         OpenBatch open = openBatches.get(adapter);
@@ -155,7 +161,8 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
             openBatches.put(adapter, open);
         }
         ledger.put(event.id(), LedgerEntry.training(adapter, event.user(), open.sequence(), open.events(),
-                open.openedAtMs(), examples).encode(), streamTime);
+                open.openedAtMs(), examples.size(), source.topic(), source.partition(), source.offset()).encode(),
+                streamTime);
         open.add(examples);
         CloseReason full = open.full(config.batch());
         if (full != null) {
@@ -223,13 +230,15 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
                 }
             }
         }
+        Map<TopicPartition, Map<Long, byte[]>> inputs = readInputs(openEntries);
         for (Map.Entry<String, List<LedgerEntry>> adapter : openEntries.entrySet()) {
             List<LedgerEntry> inBatch = adapter.getValue();
             inBatch.sort(Comparator.comparingInt(LedgerEntry::position));
             OpenBatch open = new OpenBatch(adapter.getKey(), inBatch.get(0).batchSequence(),
                     inBatch.get(0).batchOpenedAtMs());
             for (LedgerEntry entry : inBatch) {
-                open.add(entry.examples());
+                open.add(reExpand(entry, inputs.get(new TopicPartition(entry.sourceTopic(), entry.sourcePartition()))
+                        .get(entry.sourceOffset())));
             }
             openBatches.put(adapter.getKey(), open);
         }
@@ -237,6 +246,42 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
             LOG.info("task {}: rebuilt from {} ledger entries, {} open batches", context.taskId(), entries,
                     openBatches.size());
         }
+    }
+
+    /** Reads back the input records of the open batches' events (the ledger keeps where they are). */
+    private Map<TopicPartition, Map<Long, byte[]>> readInputs(Map<String, List<LedgerEntry>> openEntries) {
+        Map<TopicPartition, Set<Long>> offsets = new HashMap<>();
+        for (List<LedgerEntry> entries : openEntries.values()) {
+            for (LedgerEntry entry : entries) {
+                offsets.computeIfAbsent(new TopicPartition(entry.sourceTopic(), entry.sourcePartition()),
+                        tp -> new HashSet<>()).add(entry.sourceOffset());
+            }
+        }
+        if (offsets.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, Object> consumerConfig = new StreamsConfig(context.appConfigs())
+                .getRestoreConsumerConfigs(context.applicationId() + "-" + context.taskId() + "-open-batches");
+        Map<TopicPartition, Map<Long, byte[]>> records = InputRecords.read(consumerConfig, offsets);
+        LOG.info("task {}: read back {} input records of {} open batches", context.taskId(),
+                offsets.values().stream().mapToInt(Set::size).sum(), openEntries.size());
+        return records;
+    }
+
+    /** The examples of an open batch's event, derived again from its input record as when it arrived. */
+    private List<byte[]> reExpand(LedgerEntry entry, byte[] value) {
+        var result = validator.validate(value);
+        if (!result.isValid() || !result.event().adapter().equals(entry.adapter())) {
+            throw new IllegalStateException(entry.sourceTopic() + "-" + entry.sourcePartition() + "@"
+                    + entry.sourceOffset() + " is not the event the ledger put in an open batch of " + entry.adapter());
+        }
+        List<byte[]> examples = ExampleExpander.expandSerialised(result.event(),
+                new SourceOffset(entry.sourceTopic(), entry.sourcePartition(), entry.sourceOffset()), config.redact());
+        if (examples.size() != entry.exampleCount()) {
+            throw new IllegalStateException("event " + result.event().id() + " now yields " + examples.size()
+                    + " examples, the ledger recorded " + entry.exampleCount());
+        }
+        return examples;
     }
 
     private void deadLetter(Record<byte[], byte[]> record, RecordMetadata source, String reason,
