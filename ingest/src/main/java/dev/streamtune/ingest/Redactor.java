@@ -39,6 +39,8 @@ public final class Redactor {
 
     /** The fewest digits a phone number has (see {@link #looksLikePhone}). */
     private static final int MIN_PHONE_DIGITS = 8;
+    /** The fewest digits of a phone without {@code +} or {@code (}: 3-3-4, or a trunk 0 and ten. */
+    private static final int MIN_UNPREFIXED_PHONE_DIGITS = 10;
 
     private static final Pattern NORTH_AMERICAN = Pattern.compile("\\d{3}[-. ]\\d{3}[-. ]\\d{4}");
 
@@ -60,7 +62,6 @@ public final class Redactor {
     }
 
     private static String redactEmails(String text) {
-        Matcher matcher = EMAIL_ADDRESS.matcher(text);
         StringBuilder out = null;
         int copiedUpTo = 0;
         for (int at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
@@ -71,15 +72,15 @@ public final class Redactor {
             if (start == at || (start > 0 && isLocalPart(text.charAt(start - 1)))) {
                 continue; // nothing before the @, or the run began inside an earlier replacement
             }
-            matcher.region(start, text.length());
-            if (!matcher.lookingAt()) {
+            int end = emailEnd(text, start, at);
+            if (end < 0) {
                 continue;
             }
             if (out == null) {
                 out = new StringBuilder(text.length());
             }
             out.append(text, copiedUpTo, start).append(EMAIL);
-            copiedUpTo = matcher.end();
+            copiedUpTo = end;
             at = copiedUpTo - 1;
         }
         return out == null ? text : out.append(text, copiedUpTo, text.length()).toString();
@@ -98,21 +99,26 @@ public final class Redactor {
                 i++;
                 continue;
             }
-            // A candidate consists only of digits and "+ ( ) . -" and spaces, so it lies within the
-            // run of such characters from here; with fewer than 8 digits in that run no candidate
-            // starting in it can be a phone (looksLikePhone wants 8), so skip the run unmatched.
+            // A candidate consists only of digits, "+ ( ) . -" and spaces, so it lies within the run
+            // of such characters from here. looksLikePhone wants 8 digits, and without a '+' or '('
+            // either the North American 3-3-4 shape or a trunk 0, both with at least 10; so when the
+            // run has fewer, no candidate starting in it is a phone: skip the run unmatched (dates,
+            // times, amounts, versions).
             int runEnd = i;
             int digits = 0;
+            boolean prefixed = false;
             while (runEnd < length) {
                 char r = text.charAt(runEnd);
                 if (r >= '0' && r <= '9') {
                     digits++;
-                } else if (r != ' ' && r != '.' && r != '-' && r != '+' && r != '(' && r != ')') {
+                } else if (r == '+' || r == '(') {
+                    prefixed = true;
+                } else if (r != ' ' && r != '.' && r != '-' && r != ')') {
                     break;
                 }
                 runEnd++;
             }
-            if (digits < MIN_PHONE_DIGITS) {
+            if (digits < (prefixed ? MIN_PHONE_DIGITS : MIN_UNPREFIXED_PHONE_DIGITS)) {
                 i = runEnd;
                 continue;
             }
@@ -134,6 +140,67 @@ public final class Redactor {
             i = Math.max(matcher.end(), i + 1);
         }
         return out == null ? text : out.append(text, copiedUpTo, length).toString();
+    }
+
+    /**
+     * Where {@link #EMAIL_ADDRESS} matched at {@code start} ends, or -1 when it does not match, decided
+     * without the regex engine (the same answer; {@code RedactorAgreementTest} compares them). The
+     * local part is the run of local-part characters from {@code start} to the {@code @} at
+     * {@code at}; it matches when 1 to 64 long (the possessive quantifier cannot give any back). The
+     * domain's labels contain no dot, so each is the text between two dots; the greedy label group
+     * tries the most labels first (at most 8), each 1 to 63 letters, digits or hyphens, not starting
+     * or ending with a hyphen; the top-level domain after the last of them is then a run of 2 to 24
+     * letters followed by neither a word character nor a hyphen (a shorter run would be followed by
+     * a letter, so it must be the whole run).
+     */
+    static int emailEnd(String text, int start, int at) {
+        if (at - start < 1 || at - start > 64) {
+            return -1;
+        }
+        int length = text.length();
+        int[] dots = new int[8];
+        int labels = 0;
+        int i = at + 1;
+        while (labels < 8) {
+            int from = i;
+            while (i < length && isLabelChar(text.charAt(i))) {
+                i++;
+            }
+            if (i >= length || text.charAt(i) != '.') {
+                break;
+            }
+            if (!isLabel(text, from, i)) {
+                break; // labels after an invalid one cannot take part
+            }
+            dots[labels++] = i;
+            i++;
+        }
+        for (int k = labels; k >= 1; k--) {
+            int tld = dots[k - 1] + 1;
+            int end = tld;
+            while (end < length && isAsciiLetter(text.charAt(end))) {
+                end++;
+            }
+            int letters = end - tld;
+            if (letters >= 2 && letters <= 24
+                    && (end == length || (!isWord(text.charAt(end)) && text.charAt(end) != '-'))) {
+                return end;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean isLabel(String text, int from, int to) {
+        int n = to - from;
+        return n >= 1 && n <= 63 && text.charAt(from) != '-' && text.charAt(to - 1) != '-';
+    }
+
+    private static boolean isLabelChar(char c) {
+        return isAsciiLetter(c) || (c >= '0' && c <= '9') || c == '-';
+    }
+
+    private static boolean isAsciiLetter(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     }
 
     private static boolean isLocalPart(char c) {

@@ -209,10 +209,33 @@ class FastPathAgreementTest {
             assertEquals(expected, Redactor.redact(input), input);
             changed += expected.equals(input) ? 0 : 1;
         }
+        // e-mail addresses: labels, dots, hyphens, lengths around the limits
+        String[] mail = {"@", "@", ".", ".", "-", "_", "%", "+", "a", "b1", "co", "uk", "com", "x-y", "-z", "Q",
+            "7", "example", "mail.example.co.uk", "sam", "é", " ", ",", "a".repeat(24), "b".repeat(25),
+            "c".repeat(62), "d".repeat(64), "e".repeat(65), "a.b.c.d.e.f.g.h.i.j"};
+        int mails = 0;
+        for (int i = 0; i < 50_000; i++) {
+            StringBuilder text = new StringBuilder();
+            int n = 1 + random.nextInt(12);
+            for (int j = 0; j < n; j++) {
+                text.append(mail[random.nextInt(mail.length)]);
+                if (random.nextInt(3) == 0) { // shaped like an address: labels joined by dots
+                    text.append('@');
+                    for (int label = random.nextInt(10); label >= 0; label--) {
+                        text.append(mail[random.nextInt(mail.length)]).append(label > 0 ? "." : "");
+                    }
+                }
+            }
+            String input = text.toString();
+            String expected = ReferenceRedactor.redact(input);
+            assertEquals(expected, Redactor.redact(input), input);
+            mails += expected.contains(Redactor.EMAIL) ? 1 : 0;
+        }
         for (SyntheticFeedback.Record record : RECORDS) {
             String text = new String(record.value(), StandardCharsets.UTF_8);
             assertEquals(ReferenceRedactor.redact(text), Redactor.redact(text));
         }
         assertTrue(changed > 5000, "redacted " + changed);
+        assertTrue(mails > 5000, "e-mails redacted " + mails);
     }
 }
