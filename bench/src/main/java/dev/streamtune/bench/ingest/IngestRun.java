@@ -16,6 +16,7 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.streams.KafkaStreams;
@@ -49,12 +50,20 @@ public final class IngestRun {
     }
 
     /**
-     * @param eventsPerSecond events divided by the drain time
-     * @param drainMillis from the first output record written to the moment every input offset is
-     *     committed (under exactly-once: the last transaction, outputs included, has committed)
+     * @param eventsPerSecond sustained rate: events divided by the processing time, from the first
+     *     record processed to the last (the stream threads' {@code process-total}, sampled every 2
+     *     ms); commits during the run are inside it, the wait for the last commit after
+     *     the last record is not
+     * @param committedEventsPerSecond events divided by the drain time: from the first output record
+     *     written to the moment every input offset is committed (under exactly-once: the last
+     *     transaction, outputs included, has committed); includes up to one commit interval of
+     *     waiting at the end, which dominates runs that last about a second
+     * @param processingMillis the processing time
+     * @param drainMillis the drain time
      * @param startupMillis from start to the first output record
      */
-    public record Measurement(double eventsPerSecond, long drainMillis, long startupMillis) {}
+    public record Measurement(double eventsPerSecond, double committedEventsPerSecond, long processingMillis,
+            long drainMillis, long startupMillis) {}
 
     private IngestRun() {}
 
@@ -72,11 +81,18 @@ public final class IngestRun {
             Map<TopicPartition, Long> inputEnds = inputEnds(admin);
             long start = System.nanoTime();
             try (KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties())) {
+                ProcessedClock processed = new ProcessedClock(streams, inputEnds.values().stream()
+                        .mapToLong(Long::longValue).sum() - inputStarts(admin, inputEnds));
                 streams.start();
+                processed.start();
                 long firstOutput = awaitFirstOutput(outputs, start);
                 long done = awaitCommitted(admin, applicationId, inputEnds, start);
+                processed.join(10_000); // every offset is committed: all was processed
+                processed.interrupt();
                 long drainNanos = Math.max(1, done - firstOutput);
-                return new Measurement(events / (drainNanos / 1e9), TimeUnit.NANOSECONDS.toMillis(drainNanos),
+                long processingNanos = processed.elapsedNanos();
+                return new Measurement(events / (processingNanos / 1e9), events / (drainNanos / 1e9),
+                        TimeUnit.NANOSECONDS.toMillis(processingNanos), TimeUnit.NANOSECONDS.toMillis(drainNanos),
                         TimeUnit.NANOSECONDS.toMillis(firstOutput - start));
             }
         } catch (InterruptedException e) {
@@ -127,6 +143,72 @@ public final class IngestRun {
         Map<TopicPartition, Long> ends = new java.util.HashMap<>();
         admin.listOffsets(request).all().get().forEach((tp, info) -> ends.put(tp, info.offset()));
         return ends;
+    }
+
+    /** The sum of the input partitions' log-start offsets (0 unless retention deleted some). */
+    private static long inputStarts(Admin admin, Map<TopicPartition, Long> ends) throws Exception {
+        Map<TopicPartition, OffsetSpec> request = new java.util.HashMap<>();
+        ends.keySet().forEach(tp -> request.put(tp, OffsetSpec.earliest()));
+        return admin.listOffsets(request).all().get().values().stream().mapToLong(i -> i.offset()).sum();
+    }
+
+    /**
+     * Samples the stream threads' {@code process-total} (records processed) every 2 ms from a thread
+     * of its own: the moments the first record and the last of {@code records} were processed.
+     */
+    private static final class ProcessedClock extends Thread {
+        private final KafkaStreams streams;
+        private final long records;
+        private volatile long first;
+        private volatile long last;
+        private volatile double seen;
+
+        ProcessedClock(KafkaStreams streams, long records) {
+            super("bench-processed-clock");
+            setDaemon(true);
+            this.streams = streams;
+            this.records = records;
+        }
+
+        @Override
+        public void run() {
+            long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
+            List<Metric> totals = List.of();
+            while (System.nanoTime() < deadline) {
+                if (first == 0 || totals.size() < 1) {
+                    totals = streams.metrics().values().stream()
+                            .filter(m -> m.metricName().name().equals("process-total")
+                                    && m.metricName().group().equals("stream-thread-metrics"))
+                            .map(m -> (Metric) m).toList();
+                }
+                double sum = 0;
+                for (Metric metric : totals) {
+                    sum += ((Number) metric.metricValue()).doubleValue();
+                }
+                seen = sum;
+                long now = System.nanoTime();
+                if (sum > 0 && first == 0) {
+                    first = now;
+                }
+                if (sum >= records) {
+                    last = now;
+                    return;
+                }
+                try {
+                    TimeUnit.MILLISECONDS.sleep(2);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        long elapsedNanos() {
+            if (first == 0 || last == 0) {
+                throw new IllegalStateException("the stream threads reported " + seen + " of " + records
+                        + " records processed");
+            }
+            return Math.max(1, last - first);
+        }
     }
 
     /** Polls the group's committed offsets until they reach the input's end; returns that moment. */
