@@ -52,7 +52,7 @@ public final class IngestBenchmark {
      * @param modes the configurations, in the order they run (interleaved per repeat)
      */
     public record Options(int events, int repeats, int partitions, List<Mode> modes) {
-        public static final Options DEFAULTS = new Options(200_000, 3, 2, List.of(Mode.values()));
+        public static final Options DEFAULTS = new Options(400_000, 3, 2, List.of(Mode.values()));
 
         public Options {
             if (events < 1000) {

@@ -20,7 +20,17 @@ import java.util.List;
 final class ExampleJson {
     private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] SCHEMA_AND_ID =
-            ascii("{\"schema\":\"" + TrainingExample.SCHEMA_V1 + "\",\"exampleId\":");
+            ascii("{\"schema\":\"" + TrainingExample.SCHEMA_V1 + "\",\"exampleId\":\"");
+    private static final byte[] COMPLETION = ascii(",\"completion\":");
+    private static final byte[] CHOSEN = ascii(",\"chosen\":");
+    private static final byte[] REJECTED = ascii(",\"rejected\":");
+    private static final byte[][] KINDS = new byte[ExampleKind.values().length][];
+
+    static {
+        for (ExampleKind kind : ExampleKind.values()) {
+            KINDS[kind.ordinal()] = ascii("\"" + kind.wireName() + "\"");
+        }
+    }
 
     private final byte[] eventId;
     private final byte[] afterExampleId; // ,"eventId":…,"adapter":…,"user":…,"kind":
@@ -60,22 +70,22 @@ final class ExampleJson {
     /** Example {@code index} (its id is {@code eventId#index}) teaching {@code completion}. */
     byte[] single(int index, ExampleKind kind, String completion) {
         Buffer out = start(index, kind, completion.length());
-        out.ascii(",\"completion\":").quoted(completion);
+        out.bytes(COMPLETION).quoted(completion);
         return out.bytes(tail).toBytes();
     }
 
     /** Example {@code index}, a preference of {@code chosen} over {@code rejected}. */
     byte[] pair(int index, String chosen, String rejected) {
         Buffer out = start(index, ExampleKind.PREFERENCE, chosen.length() + rejected.length());
-        out.ascii(",\"chosen\":").quoted(chosen).ascii(",\"rejected\":").quoted(rejected);
+        out.bytes(CHOSEN).quoted(chosen).bytes(REJECTED).quoted(rejected);
         return out.bytes(tail).toBytes();
     }
 
     private Buffer start(int index, ExampleKind kind, int textChars) {
         Buffer out = new Buffer(SCHEMA_AND_ID.length + 2 * eventId.length + afterExampleId.length
                 + prompt.length + textChars + tail.length + 96);
-        out.bytes(SCHEMA_AND_ID).ascii("\"").bytes(eventId).ascii("#").ascii(Integer.toString(index)).ascii("\"")
-                .bytes(afterExampleId).ascii("\"").ascii(kind.wireName()).ascii("\"").bytes(origin).bytes(prompt);
+        out.bytes(SCHEMA_AND_ID).bytes(eventId).digit('#', index).bytes(afterExampleId).bytes(KINDS[kind.ordinal()])
+                .bytes(origin).bytes(prompt);
         return out;
     }
 
@@ -96,6 +106,11 @@ final class ExampleJson {
 
         Buffer(int capacity) {
             bytes = new byte[Math.max(16, capacity)];
+        }
+
+        /** {@code prefix}, the decimal {@code value} (non-negative) and a closing quote. */
+        Buffer digit(char prefix, int value) {
+            return ascii(prefix + Integer.toString(value) + "\"");
         }
 
         Buffer ascii(String text) {
@@ -126,6 +141,14 @@ final class ExampleJson {
         /** {@code text} as the inside of a JSON string, UTF-8, escaped as Jackson does. */
         Buffer escaped(String text) {
             int n = text.length();
+            if (n >= 16) {
+                // Usually plain ASCII: encoded by the JDK's intrinsic and copied. One byte per char
+                // means every char is ASCII or a lone surrogate (encoded '?'), so '?' takes the slow path.
+                byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+                if (utf8.length == n && isPlain(utf8)) {
+                    return bytes(utf8);
+                }
+            }
             ensure(n + 16);
             for (int i = 0; i < n; i++) {
                 char c = text.charAt(i);
@@ -176,6 +199,16 @@ final class ExampleJson {
                 }
             }
             return this;
+        }
+
+        /** No byte needs an escape (control characters, quote, backslash) and none is '?' or non-ASCII. */
+        private static boolean isPlain(byte[] utf8) {
+            for (byte b : utf8) {
+                if (b < 0x20 || b == '"' || b == '\\' || b == '?') {
+                    return false;
+                }
+            }
+            return true;
         }
 
         private void ensure(int more) {

@@ -167,6 +167,11 @@ class FastPathAgreementTest {
         events.add(FeedbackEvent.correction("e-2", Events.TIME, "a", "u", "p " + awkward, "r", awkward));
         events.add(FeedbackEvent.rating("e-3", "2026-11-27T09:00:00.5+01:00", "a/b", "u", awkward, awkward, -1));
         events.add(FeedbackEvent.rating("e-4", Events.TIME, "a", "u", "p", "call +44 20 7946 0958", 1));
+        // plain ASCII but for one char: the writer's copy-the-bytes shortcut must not take these
+        events.add(FeedbackEvent.demonstration("e-7", Events.TIME, "a", "u", "plain words, a lone \uD800 here",
+                "plain words and a question?"));
+        events.add(FeedbackEvent.demonstration("e-8", Events.TIME, "a", "u", "plain words with one caf\u00e9",
+                "plain words with one \uDFFF low surrogate"));
         events.add(FeedbackEvent.preference("e-5", Events.TIME, "a", "u",
                 List.of(new ChatMessage("system", awkward), new ChatMessage("user", "mail sam@example.com"),
                         new ChatMessage("assistant", "ok")), awkward, "x"));
