@@ -56,8 +56,12 @@ public final class CpuTuning {
 
     private CpuTuning() {}
 
-    /** Applies the override once (see the class comment) and returns what happened. */
+    /**
+     * Applies the override once (see the class comment) and returns what happened; also applies
+     * {@link MallocTuning} (glibc malloc thresholds for libtorch's activation buffers).
+     */
     public static synchronized Status apply() {
+        MallocTuning.apply();
         if (status == null) {
             status = decide();
             if (status == Status.ACTIVE) {

@@ -53,6 +53,7 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray lmHead;             // [V, C], the embedding itself when tied
     private final NDArray inverseFrequencies; // [D/2], float32: theta^(-2i/D)
     private final NDArray inverseScoreScale;  // scalar 1/√D (an owned array: see Tensors.scalar)
+    private final NDArray minusHalf;          // scalar −0.5, the RMSNorm exponent (owned, as above)
 
     /** One decoder block's weights. Projection weights are [out, in]; biases [out] or null. */
     private static final class Layer {
@@ -110,6 +111,7 @@ public final class LlamaModel implements AutoCloseable {
         }
         this.inverseFrequencies = Tensors.owned(manager.create(inverse));
         this.inverseScoreScale = Tensors.scalar(manager, 1.0 / Math.sqrt(config.headDim()), dataType);
+        this.minusHalf = Tensors.scalar(manager, -0.5, dataType);
     }
 
     /**
@@ -261,16 +263,16 @@ public final class LlamaModel implements AutoCloseable {
         long batch = inputIds.getShape().get(0);
         long steps = inputIds.getShape().get(1);
         long past = cache == null ? 0 : cache.length();
-        long keys = past + steps;
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
-        int group = config.groupSize();
         int headDim = config.headDim();
 
         NDArray ids = inputIds.getDataType() == DataType.INT64 ? inputIds : inputIds.toType(DataType.INT64, false);
         NDArray x = ids.getNDArrayInternal().embedding(ids, tokenEmbedding, SparseFormat.DENSE).singletonOrThrow(); // [B,T,C]
         NDArray[] cosSin = rotaryTables(m, attentionMask, past, steps);  // cos, sin: [1|B, 1, T, D]
-        NDArray maskBias = attentionBias(m, attentionMask, past, steps); // [1|B, 1, T, S] or null
+        // plain causal self-attention (no cache, no padding): libtorch's fused kernel, no explicit mask needed
+        boolean causalOnly = cache == null && attentionMask == null && steps > 1 && TorchKernels.enabled();
+        NDArray maskBias = causalOnly ? null : attentionBias(m, attentionMask, past, steps); // [1|B, 1, T, S] or null
 
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
@@ -289,17 +291,7 @@ public final class LlamaModel implements AutoCloseable {
                 k = all[0];                                                                           // [B,K,S,D]
                 v = all[1];                                                                           // [B,K,S,D]
             }
-            NDArray scores = q.reshape(batch, kvHeads, group * steps, headDim)                        // [B,K,G*T,D]
-                    .matMul(k.transpose(0, 1, 3, 2))                                                  // [B,K,G*T,S]
-                    .mul(inverseScoreScale)
-                    .reshape(batch, heads, steps, keys);                                              // [B,H,T,S]
-            if (maskBias != null) {
-                scores = scores.add(maskBias);                                                        // [B,H,T,S]
-            }
-            NDArray attended = scores.softmax(3)
-                    .reshape(batch, kvHeads, group * steps, keys)                                     // [B,K,G*T,S]
-                    .matMul(v)                                                                        // [B,K,G*T,D]
-                    .reshape(batch, heads, steps, headDim)                                            // [B,H,T,D]
+            NDArray attended = attention(q, k, v, maskBias, causalOnly)                               // [B,H,T,D]
                     .transpose(0, 2, 1, 3)                                                            // [B,T,H,D]
                     .reshape(batch, steps, (long) heads * headDim);                                   // [B,T,H*D]
             x = x.add(project(attended, l, Projection.O, adapter, training));                       // [B,T,C]
@@ -307,7 +299,7 @@ public final class LlamaModel implements AutoCloseable {
             h = rmsNorm(x, layer.mlpNorm);                                                            // [B,T,C]
             NDArray gate = project(h, l, Projection.GATE, adapter, training);                       // [B,T,F]
             NDArray up = project(h, l, Projection.UP, adapter, training);                           // [B,T,F]
-            NDArray swiglu = gate.mul(Activation.sigmoid(gate)).mul(up);                              // [B,T,F]
+            NDArray swiglu = siluMul(gate, up);                                                       // [B,T,F]
             x = x.add(project(swiglu, l, Projection.DOWN, adapter, training));                      // [B,T,C]
         }
         if (cache != null) {
@@ -330,11 +322,51 @@ public final class LlamaModel implements AutoCloseable {
         return y;
     }
 
-    /** RMSNorm: {@code x / sqrt(mean(x²) + eps) · w} over the last axis. */
+    /**
+     * Attention of q over k, v: {@code softmax(q·kᵀ/√D + mask)·v}. With {@code causalOnly} (keys = the same T
+     * positions, nothing padded) libtorch's fused causal kernel computes it; otherwise scores, additive mask and
+     * softmax are spelled out.
+     *
+     * @param q        [B,H,T,D]
+     * @param k        [B,K,S,D]
+     * @param v        [B,K,S,D]
+     * @param maskBias [1|B,1,T,S] additive mask, or null (causalOnly, or a single new token)
+     * @return [B,H,T,D]
+     */
+    private NDArray attention(NDArray q, NDArray k, NDArray v, NDArray maskBias, boolean causalOnly) {
+        if (causalOnly) {
+            return TorchKernels.causalAttention(q, k, v);                                            // [B,H,T,D]
+        }
+        long batch = q.getShape().get(0);
+        long steps = q.getShape().get(2);
+        long keys = k.getShape().get(2);
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int group = config.groupSize();
+        int headDim = config.headDim();
+        NDArray scores = q.reshape(batch, kvHeads, group * steps, headDim)                         // [B,K,G*T,D]
+                .matMul(k.transpose(0, 1, 3, 2))                                                   // [B,K,G*T,S]
+                .mul(inverseScoreScale)
+                .reshape(batch, heads, steps, keys);                                               // [B,H,T,S]
+        if (maskBias != null) {
+            scores = scores.add(maskBias);                                                         // [B,H,T,S]
+        }
+        return scores.softmax(3)
+                .reshape(batch, kvHeads, group * steps, keys)                                      // [B,K,G*T,S]
+                .matMul(v)                                                                         // [B,K,G*T,D]
+                .reshape(batch, heads, steps, headDim);                                            // [B,H,T,D]
+    }
+
+    /** SwiGLU's gating {@code silu(gate)·up = gate·σ(gate)·up}: libtorch's silu kernel when available. */
+    private static NDArray siluMul(NDArray gate, NDArray up) {
+        return TorchKernels.enabled() ? TorchKernels.siluMul(gate, up) : gate.mul(Activation.sigmoid(gate)).mul(up);
+    }
+
+    /** RMSNorm: {@code x · (mean(x²) + eps)^(−1/2) · w} over the last axis (as HF: x · rsqrt(var + eps) · w). */
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         int last = x.getShape().dimension() - 1;
-        NDArray rms = x.square().mean(new int[] {last}, true).add(config.rmsNormEps()).sqrt(); // [..,1]
-        return x.div(rms).mul(weight);                                                         // [..,C]
+        NDArray inverseRms = x.square().mean(new int[] {last}, true).add(config.rmsNormEps()).pow(minusHalf); // [..,1]
+        return x.mul(inverseRms).mul(weight);                                                  // [..,C]
     }
 
     /** Rotary embedding, HF layout: {@code x·cos + rotate_half(x)·sin}, rotate_half(x) = [−x₂, x₁]. */

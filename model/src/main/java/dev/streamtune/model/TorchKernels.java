@@ -1,0 +1,185 @@
+package dev.streamtune.model;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * libtorch's fused kernels that DJL's NDArray API does not expose, reached through a tiny TorchScript module:
+ * {@code silu(gate)·up} (one {@code aten::silu} with its own backward instead of sigmoid, two multiplies and their
+ * backward) and causal attention ({@code aten::scaled_dot_product_attention}, whose CPU flash kernel works on
+ * blocks of the [T, S] score matrix instead of materialising scores, mask and probabilities, and has a fused
+ * backward). Both record autograd like any other op.
+ *
+ * <p>The module's source is TorchScript text, {@code src/main/resources/dev/streamtune/model/torchscript/kernels.py};
+ * this class packs it into a TorchScript archive in memory (the archive's other entries are two constant
+ * pickles, spelled out below) and loads it into DJL's libtorch, which compiles it. No Python is involved.
+ * The graph executor's optimisations are switched off for these calls: with them on, TorchScript replaces the
+ * ops' own backward kernels (e.g. {@code silu_backward}) by its symbolic derivatives, a chain of elementwise
+ * ops that costs more than the unfused original. Methods are selected with DJL's {@code module_method:<name>} array-name convention; the call records
+ * gradients exactly when the calling thread's grad mode is on.
+ */
+public final class TorchKernels {
+    static {
+        CpuTuning.apply(); // before libtorch loads: MKL's AVX-512 kernels on AMD
+    }
+
+    private static final String SOURCE = "/dev/streamtune/model/torchscript/kernels.py";
+    /** data.pkl: the module object, {@code __torch__.Kernels} with state {training: True, _is_full_backward_hook: None}. */
+    private static final String DATA_PKL = "8002635f5f746f7263685f5f0a4b65726e656c730a710029817d2858080000007472"
+            + "61696e696e6771018858160000005f69735f66756c6c5f6261636b776172645f686f6f6b71024e756271032e";
+    /** constants.pkl: an empty tuple (the module has no tensor constants). */
+    private static final String CONSTANTS_PKL = "8002292e";
+
+    /** System property that turns the kernels off ({@code false}): the model then composes the same math from DJL ops. */
+    public static final String PROPERTY = "streamtune.torch.kernels";
+    private static final Logger LOG = LoggerFactory.getLogger(TorchKernels.class);
+
+    private static volatile TorchKernels instance;
+    private static volatile boolean enabled = Boolean.parseBoolean(System.getProperty(PROPERTY, "true"));
+
+    private final NDManager manager;
+    private final PtSymbolBlock module;
+    private final NDArray siluMul;          // method selectors, see the class comment
+    private final NDArray causalAttention;
+
+    private TorchKernels() {
+        Engine.getEngine("PyTorch");
+        this.manager = NDManager.newBaseManager();
+        try (InputStream in = new ByteArrayInputStream(archive())) {
+            this.module = JniUtils.loadModule((PtNDManager) manager, in, true, false);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        this.siluMul = selector("silu_mul");
+        this.causalAttention = selector("causal_attention");
+    }
+
+    /**
+     * Whether callers should use these kernels: on unless turned off (property or {@link #setEnabled}) or the
+     * module failed to load (logged once; the model then runs its composed path).
+     */
+    public static boolean enabled() {
+        if (!enabled) {
+            return false;
+        }
+        try {
+            get();
+            return true;
+        } catch (RuntimeException e) {
+            LOG.warn("libtorch kernels unavailable, composing them from DJL ops instead: {}", e.toString());
+            enabled = false;
+            return false;
+        }
+    }
+
+    /** Turns the kernels on or off for this process (A/B benchmarks, and tests that compare both paths). */
+    public static void setEnabled(boolean on) {
+        enabled = on;
+    }
+
+    private static TorchKernels get() {
+        TorchKernels k = instance;
+        if (k == null) {
+            synchronized (TorchKernels.class) {
+                k = instance;
+                if (k == null) {
+                    k = new TorchKernels();
+                    instance = k;
+                }
+            }
+        }
+        return k;
+    }
+
+    /** {@code silu(gate)·up = gate·σ(gate)·up}, elementwise; attached to gate's manager. */
+    public static NDArray siluMul(NDArray gate, NDArray up) {
+        return get().call(get().siluMul, gate, up);
+    }
+
+    /**
+     * Causal attention {@code softmax(q·kᵀ/√D + causal mask)·v} for queries at positions 0..T−1 over keys at the
+     * same positions, with GQA (query head h reads kv head h / G).
+     *
+     * @param q [B, H, T, D]
+     * @param k [B, K, T, D]
+     * @param v [B, K, T, D]
+     * @return [B, H, T, D], attached to q's manager
+     */
+    public static NDArray causalAttention(NDArray q, NDArray k, NDArray v) {
+        return get().call(get().causalAttention, q, k, v);
+    }
+
+    private NDArray call(NDArray method, NDArray... inputs) {
+        NDList list = new NDList(inputs.length + 1);
+        for (NDArray input : inputs) {
+            list.add(input);
+        }
+        list.add(method);
+        JniUtils.setGraphExecutorOptimize(false); // per thread; see the class comment
+        NDArray result = IValueUtils.forward(module, list, true).singletonOrThrow(); // records only in grad mode
+        result.attach(inputs[0].getManager());
+        return result;
+    }
+
+    private NDArray selector(String method) {
+        NDArray a = manager.create(0f);
+        a.setName("module_method:" + method);
+        return a;
+    }
+
+    /** A TorchScript archive (a zip of stored entries) holding the module's source and its two pickles. */
+    static byte[] archive() throws IOException {
+        byte[] code;
+        try (InputStream in = TorchKernels.class.getResourceAsStream(SOURCE)) {
+            if (in == null) {
+                throw new IOException("resource " + SOURCE + " is missing");
+            }
+            code = in.readAllBytes();
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+            stored(zip, "kernels/data.pkl", hex(DATA_PKL));
+            stored(zip, "kernels/code/__torch__.py", code);
+            stored(zip, "kernels/constants.pkl", hex(CONSTANTS_PKL));
+            stored(zip, "kernels/version", "3\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void stored(ZipOutputStream zip, String name, byte[] data) throws IOException {
+        ZipEntry entry = new ZipEntry(name);
+        entry.setMethod(ZipEntry.STORED);
+        entry.setSize(data.length);
+        CRC32 crc = new CRC32();
+        crc.update(data);
+        entry.setCrc(crc.getValue());
+        zip.putNextEntry(entry);
+        zip.write(data);
+        zip.closeEntry();
+    }
+
+    private static byte[] hex(String s) {
+        byte[] b = new byte[s.length() / 2];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) Integer.parseInt(s.substring(2 * i, 2 * i + 2), 16);
+        }
+        return b;
+    }
+}
