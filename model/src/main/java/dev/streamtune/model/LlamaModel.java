@@ -313,13 +313,7 @@ public final class LlamaModel implements AutoCloseable {
     private NDArray project(NDArray x, int layer, Projection p, LoraAdapter adapter, boolean training) {
         Layer weights = layers[layer];
         NDArray y = linear(x, weights.weight[p.ordinal()], weights.bias[p.ordinal()]);        // [.., out]
-        if (adapter != null) {
-            NDArray update = adapter.branch(layer, p, x, training);                          // [.., out] or null
-            if (update != null) {
-                y = y.add(update);
-            }
-        }
-        return y;
+        return adapter == null ? y : adapter.addTo(y, layer, p, x, training);               // [.., out]
     }
 
     /**

@@ -22,18 +22,24 @@ import org.slf4j.LoggerFactory;
 
 /**
  * libtorch's fused kernels that DJL's NDArray API does not expose, reached through a tiny TorchScript module:
- * {@code silu(gate)·up} (one {@code aten::silu} with its own backward instead of sigmoid, two multiplies and their
- * backward) and causal attention ({@code aten::scaled_dot_product_attention}, whose CPU flash kernel works on
- * blocks of the [T, S] score matrix instead of materialising scores, mask and probabilities, and has a fused
- * backward). Both record autograd like any other op.
+ * <ul>
+ *   <li>causal attention: {@code aten::scaled_dot_product_attention}, whose CPU flash kernel works on blocks of
+ *       the [T, T] score matrix instead of materialising scores, mask and probabilities, with a fused backward;</li>
+ *   <li>{@code silu(gate)·up}: one {@code aten::silu} with its own backward instead of sigmoid, two multiplies
+ *       and their backward;</li>
+ *   <li>a LoRA branch added in place: the branch's second product accumulated into the projection's output by
+ *       the GEMM ({@code addmm_}/{@code baddbmm_}, beta 1, alpha = scaling) instead of a temporary and an add.</li>
+ * </ul>
+ * All record autograd like any other op.
  *
  * <p>The module's source is TorchScript text, {@code src/main/resources/dev/streamtune/model/torchscript/kernels.py};
  * this class packs it into a TorchScript archive in memory (the archive's other entries are two constant
  * pickles, spelled out below) and loads it into DJL's libtorch, which compiles it. No Python is involved.
  * The graph executor's optimisations are switched off for these calls: with them on, TorchScript replaces the
  * ops' own backward kernels (e.g. {@code silu_backward}) by its symbolic derivatives, a chain of elementwise
- * ops that costs more than the unfused original. Methods are selected with DJL's {@code module_method:<name>} array-name convention; the call records
- * gradients exactly when the calling thread's grad mode is on.
+ * ops that costs more than the unfused original. Methods are selected with DJL's {@code module_method:<name>}
+ * array-name convention (named inputs, e.g. checkpoint weights, go in as unnamed views, since DJL groups named
+ * arrays into dicts). The calls record gradients exactly when the calling thread's grad mode is on.
  */
 public final class TorchKernels {
     static {
@@ -58,6 +64,7 @@ public final class TorchKernels {
     private final PtSymbolBlock module;
     private final NDArray siluMul;          // method selectors, see the class comment
     private final NDArray causalAttention;
+    private final NDArray loraAdd;
 
     private TorchKernels() {
         Engine.getEngine("PyTorch");
@@ -69,6 +76,7 @@ public final class TorchKernels {
         }
         this.siluMul = selector("silu_mul");
         this.causalAttention = selector("causal_attention");
+        this.loraAdd = selector("lora_add_");
     }
 
     /**
@@ -126,10 +134,26 @@ public final class TorchKernels {
         return get().call(get().causalAttention, q, k, v);
     }
 
+    /**
+     * Adds a LoRA branch to a projection's output in place: {@code y += scaling · (x·Aᵀ)·Bᵀ}, the second product
+     * accumulated into y by the GEMM itself (one addmm_, no [.., out] temporary, no separate add).
+     *
+     * @param y       [.., out] the base projection's output, contiguous; modified and returned
+     * @param x       [.., in]
+     * @param a       [r, in]
+     * @param b       [out, r]
+     * @param scaling scalar alpha/r
+     * @return y
+     */
+    public static NDArray loraAdd(NDArray y, NDArray x, NDArray a, NDArray b, NDArray scaling) {
+        return get().call(get().loraAdd, y, x, a, b, scaling);
+    }
+
     private NDArray call(NDArray method, NDArray... inputs) {
         NDList list = new NDList(inputs.length + 1);
         for (NDArray input : inputs) {
-            list.add(input);
+            // DJL groups named arrays (e.g. weights loaded from a checkpoint) into dicts: pass an unnamed view
+            list.add(input.getName() == null ? input : input.reshape(input.getShape()));
         }
         list.add(method);
         JniUtils.setGraphExecutorOptimize(false); // per thread; see the class comment

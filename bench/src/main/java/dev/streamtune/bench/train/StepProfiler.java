@@ -73,6 +73,13 @@ public final class StepProfiler {
                 System.out.printf("             minor faults/step %,d  cpu ms/step %.0f (sys %.0f)%n", faults[i] / rounds,
                         cpu[i] * 10.0 / rounds, sys[i] * 10.0 / rounds);
             }
+            double bestOptimizer = Double.MAX_VALUE; // AdamW alone (on zero gradients: the same kernels run)
+            for (int i = 0; i < 5; i++) {
+                long start = System.nanoTime();
+                trainer.optimizer().step();
+                bestOptimizer = Math.min(bestOptimizer, (System.nanoTime() - start) / 1e6);
+            }
+            System.out.printf("optimizer step alone: %.1f ms (%d parameters)%n", bestOptimizer, adapter.parameters().size());
             if (profile) {
                 TorchKernels.setEnabled(variants[0] != 0);
                 Path trace = dir.resolve("trace.json");

@@ -11,6 +11,7 @@ import dev.streamtune.model.LlamaModel;
 import dev.streamtune.model.ModelConfig;
 import dev.streamtune.model.Projection;
 import dev.streamtune.model.Tensors;
+import dev.streamtune.model.TorchKernels;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -177,6 +178,23 @@ public final class LoraAdapter implements AutoCloseable {
                 : x.getNDArrayInternal().dropout(x, (float) config.dropout(), true).singletonOrThrow(); // [.., in]
         NDArray down = LlamaModel.linear(input, a, null).mul(scaling);          // [.., r]
         return LlamaModel.linear(down, loraB[layer][p.ordinal()], null);         // [.., out]
+    }
+
+    /**
+     * {@code y + branch(x)} for one projection's output y {@code [.., out]}: without dropout, y is updated in
+     * place by {@link TorchKernels#loraAdd} (the branch's second product accumulated into y by its GEMM);
+     * otherwise (dropout, or the kernels off) {@code y.add(branch(...))}. Returns y itself when the projection is
+     * not targeted or the adapter is merged.
+     */
+    public NDArray addTo(NDArray y, int layer, Projection p, NDArray x, boolean training) {
+        NDArray a = loraA[layer][p.ordinal()];
+        if (a == null || mergedInto != null) {
+            return y;
+        }
+        if ((!training || config.dropout() == 0) && TorchKernels.enabled()) {
+            return TorchKernels.loraAdd(y, x, a, loraB[layer][p.ordinal()], scaling);     // [.., out]
+        }
+        return y.add(branch(layer, p, x, training));                                      // [.., out]
     }
 
     /**

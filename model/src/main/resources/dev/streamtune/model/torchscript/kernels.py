@@ -20,3 +20,20 @@ class Kernels(Module):
     k_all = torch.reshape(torch.expand(torch.unsqueeze(k, 2), shape), [b, torch.mul(kv_heads, group), t, d])
     v_all = torch.reshape(torch.expand(torch.unsqueeze(v, 2), shape), [b, torch.mul(kv_heads, group), t, d])
     return torch.scaled_dot_product_attention(q, k_all, v_all, None, 0., True)
+  def lora_add_(self: __torch__.Kernels,
+    y: Tensor,
+    x: Tensor,
+    a: Tensor,
+    b: Tensor,
+    scaling: Tensor) -> Tensor:
+    down = torch.linear(x, a)
+    alpha = float(scaling)
+    if torch.eq(torch.dim(y), 2):
+      _0 = torch.addmm_(y, down, torch.t(b), beta=1, alpha=alpha)
+    else:
+      if torch.eq(torch.dim(y), 3):
+        b_t = torch.expand(torch.t(b), [torch.size(y, 0), torch.size(b, 1), torch.size(b, 0)])
+        _1 = torch.baddbmm_(y, down, b_t, beta=1, alpha=alpha)
+      else:
+        _2 = torch.add_(y, torch.linear(down, b), alpha=alpha)
+    return y
