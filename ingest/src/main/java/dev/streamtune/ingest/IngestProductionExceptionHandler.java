@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the job running when the broker refuses one record (too large, invalid) or a record cannot
- * be serialised: the input record that caused it is dead-lettered as {@code
- * processing-failed} ({@link Reason#PROCESSING_FAILED}) when Streams still knows it, and the failure is logged at ERROR.
+ * be serialised: the input record that caused it is dead-lettered as {@code processing-failed}
+ * ({@link Reason#PROCESSING_FAILED}) when Streams still knows it, and the failure is logged at ERROR.
  * Any other error (authorisation, fencing…) fails the thread as usual: those are not one poison
  * record but a broken deployment.
  */
