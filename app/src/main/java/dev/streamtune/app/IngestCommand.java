@@ -7,8 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.streams.StreamsConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -24,7 +22,7 @@ import picocli.CommandLine.Option;
         description = "Run the ingest stage until Ctrl-C: feedback.events -> validate, dedupe, "
                 + "rate-limit, redact, expand, split holdout, batch -> training.batches, eval.holdout, "
                 + "feedback.dlq (exactly once by default).")
-final class IngestCommand implements Callable<Integer> {
+final class IngestCommand extends LongRunningCommand {
     @Mixin
     KafkaOptions kafka;
 
@@ -58,9 +56,6 @@ final class IngestCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    private final CountDownLatch stopRequested = new CountDownLatch(1);
-    private final CountDownLatch stopped = new CountDownLatch(1);
-
     @Override
     public Integer call() throws InterruptedException {
         IngestConfig config = config();
@@ -68,30 +63,16 @@ final class IngestCommand implements Callable<Integer> {
         try (KafkaAdmin admin = KafkaAdmin.connect(kafka.bootstrap)) {
             admin.ensureTopics(UpCommand.DEFAULT_PARTITIONS);
         }
-        Thread hook = new Thread(() -> {
-            stopRequested.countDown();
-            try {
-                stopped.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "streamtune-ingest-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try (IngestService ingest = IngestService.start(config, new Properties())) {
+        try (ShutdownSignal shutdown = installShutdownSignal("streamtune-ingest");
+                IngestService ingest = IngestService.start(config, new Properties())) {
+            awaitRunning(ingest);
             out.printf("ingest: %s on %s, state in %s%n", config.processingGuarantee(), config.bootstrapServers(),
                     config.stateDir());
             out.println("ready");
             out.flush();
-            stopRequested.await();
+            shutdown.awaitStopRequest();
             out.println("ingest: stopping");
             out.flush();
-        } finally {
-            stopped.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // already shutting down: the hook asked us to stop
-            }
         }
         return 0;
     }

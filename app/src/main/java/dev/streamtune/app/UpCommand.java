@@ -7,12 +7,9 @@ import dev.streamtune.ingest.IngestService;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Properties;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,11 +23,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "up", mixinStandardHelpOptions = true,
         description = "Run streamtune in one process on an embedded Kafka broker (or --bootstrap).")
-final class UpCommand implements Callable<Integer> {
+final class UpCommand extends LongRunningCommand {
     /** Three partitions: enough to show keyed scale-out, few enough for a laptop. */
     static final int DEFAULT_PARTITIONS = 3;
-    /** How long a stage may take to start before {@code up} gives up. */
-    static final Duration STAGE_START_TIMEOUT = Duration.ofSeconds(60);
 
     @Option(names = "--data-dir", defaultValue = "data", paramLabel = "DIR",
             description = "Where the embedded broker and the stages keep their data (default: ./${DEFAULT-VALUE}).")
@@ -55,18 +50,12 @@ final class UpCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    /** Set while {@code up} runs, so that {@link #stopAndAwait()} can stop it (tests do). */
-    private volatile ShutdownSignal signal;
-    private final CountDownLatch started = new CountDownLatch(1);
-
     @Override
     public Integer call() throws InterruptedException {
         validate();
         PrintWriter out = spec.commandLine().getOut();
         Deque<AutoCloseable> running = new ArrayDeque<>();
-        try (ShutdownSignal shutdown = ShutdownSignal.install("streamtune-up")) {
-            signal = shutdown;
-            started.countDown();
+        try (ShutdownSignal shutdown = installShutdownSignal("streamtune-up")) {
             try {
                 String kafka = bootstrap;
                 if (kafka == null) {
@@ -83,10 +72,7 @@ final class UpCommand implements Callable<Integer> {
                 IngestService ingest = IngestService.start(
                         IngestConfig.defaults(kafka).withStateDir(dataDir.resolve("ingest")), new Properties());
                 running.push(ingest);
-                if (!ingest.awaitRunning(STAGE_START_TIMEOUT)) {
-                    throw new UserError("ingest did not start within " + STAGE_START_TIMEOUT.toSeconds()
-                            + " s (state " + ingest.state() + ")", 1);
-                }
+                awaitRunning(ingest);
                 KafkaStreamsMetrics ingestMetrics = new KafkaStreamsMetrics(ingest.streams());
                 ingestMetrics.bindTo(http.registry());
                 running.push(ingestMetrics);
@@ -100,12 +86,6 @@ final class UpCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** Asks a running {@code up} to stop and waits until it has closed everything. */
-    void stopAndAwait() throws InterruptedException {
-        started.await();
-        signal.requestStopAndAwait();
     }
 
     private void validate() {

@@ -8,11 +8,6 @@ import dev.streamtune.broker.EmbeddedKafkaBroker;
 import dev.streamtune.contracts.DeadLetter;
 import dev.streamtune.contracts.Topic;
 import dev.streamtune.contracts.Topics;
-import java.io.BufferedReader;
-import java.io.PipedReader;
-import java.io.PipedWriter;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,8 +19,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -37,7 +30,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code streamtune up}: endpoints, ready line, topics, metrics, clean stop, restart on the same data. */
 class UpCommandTest {
@@ -46,7 +38,7 @@ class UpCommandTest {
         Path dataDir = dir.resolve("data");
         for (int round = 1; round <= 2; round++) { // the second round restarts on the same data
             long start = System.nanoTime();
-            RunningUp up = RunningUp.start("--data-dir", dataDir.toString(), "--kafka-port", "0", "--http-port", "0",
+            RunningCommand up = RunningCommand.start(new UpCommand(), "--data-dir", dataDir.toString(), "--kafka-port", "0", "--http-port", "0",
                     "--partitions", "2");
             List<String> printed = up.linesUntilReady();
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -86,7 +78,7 @@ class UpCommandTest {
     void usesAnExistingClusterWithBootstrap(@TempDir Path dir) throws Exception {
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(BrokerConfig.forTests(dir.resolve("cluster")))) {
             Path dataDir = dir.resolve("data");
-            RunningUp up = RunningUp.start("--bootstrap", broker.bootstrapServers(), "--data-dir", dataDir.toString(),
+            RunningCommand up = RunningCommand.start(new UpCommand(), "--bootstrap", broker.bootstrapServers(), "--data-dir", dataDir.toString(),
                     "--http-port", "0");
             List<String> printed = up.linesUntilReady();
             assertEquals("kafka: " + broker.bootstrapServers(), printed.get(0));
@@ -100,45 +92,8 @@ class UpCommandTest {
         }
     }
 
-    /** {@code up} running on a background thread, its output read line by line. */
-    private record RunningUp(UpCommand command, BufferedReader lines, StringWriter err,
-            CompletableFuture<Integer> exit) {
-        static RunningUp start(String... args) throws Exception {
-            UpCommand command = new UpCommand();
-            CommandLine commandLine = new CommandLine(command); // our own instance, so the test can stop it
-            PipedWriter pipe = new PipedWriter();
-            BufferedReader lines = new BufferedReader(new PipedReader(pipe, 1 << 16));
-            commandLine.setOut(new PrintWriter(pipe, true));
-            StringWriter err = new StringWriter();
-            commandLine.setErr(new PrintWriter(err, true));
-            CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> {
-                try (pipe) { // closing it ends the reader's lines if up fails before "ready"
-                    return commandLine.execute(args);
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
-            return new RunningUp(command, lines, err, exit);
-        }
-
-        /** The lines before "ready"; fails with up's stderr if it exits first. */
-        List<String> linesUntilReady() throws Exception {
-            List<String> printed = new ArrayList<>();
-            for (String line = lines.readLine(); !"ready".equals(line); line = lines.readLine()) {
-                assertTrue(line != null, () -> "up exited before ready: " + err);
-                printed.add(line);
-            }
-            return printed;
-        }
-
-        int stop() throws Exception {
-            command.stopAndAwait();
-            return exit.get(30, TimeUnit.SECONDS);
-        }
-    }
-
     /** A poison record sent to feedback.events comes out of ingest on feedback.dlq with its reason. */
-    private static void assertIngestRunsInside(String bootstrap) {
+    static void assertIngestRunsInside(String bootstrap) {
         Properties producerProps = new Properties();
         producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         try (KafkaProducer<byte[], byte[]> producer =
