@@ -39,7 +39,7 @@ public final class StepProfiler {
             List<List<Double>> times = new ArrayList<>();
             for (int v : variants) {
                 times.add(new ArrayList<>());
-                TorchKernels.setEnabled(v != 0);
+                kernels(v != 0);
                 System.out.printf("variant %d first losses: %.6f%n", v, trainer.sftStep(examples).loss());
                 trainer.sftStep(examples);
             }
@@ -48,7 +48,7 @@ public final class StepProfiler {
             long[] sys = new long[variants.length];
             for (int r = 0; r < rounds; r++) {
                 for (int i = 0; i < variants.length; i++) {
-                    TorchKernels.setEnabled(variants[i] != 0);
+                    kernels(variants[i] != 0);
                     long[] before = procStat();
                     long start = System.nanoTime();
                     trainer.sftStep(examples);
@@ -81,7 +81,7 @@ public final class StepProfiler {
             }
             System.out.printf("optimizer step alone: %.1f ms (%d parameters)%n", bestOptimizer, adapter.parameters().size());
             if (profile) {
-                TorchKernels.setEnabled(variants[0] != 0);
+                kernels(variants[0] != 0);
                 Path trace = dir.resolve("trace.json");
                 int steps = 3;
                 JniUtils.startProfile(false, true, false);
@@ -91,6 +91,15 @@ public final class StepProfiler {
                 JniUtils.stopProfile(trace.toString());
                 summarize(trace, steps);
             }
+        }
+    }
+
+    /** Turns TorchKernels on or off; a no-op on model versions without them (to time older builds alike). */
+    private static void kernels(boolean on) {
+        try {
+            TorchKernels.setEnabled(on);
+        } catch (NoClassDefFoundError e) {
+            // an older model core on the classpath
         }
     }
 
