@@ -341,7 +341,9 @@ final class FeedbackFastPath {
 
     /**
       * The common timestamps settled by hand ({@code 2026-11-27T09:00:00Z}, fractions, offsets up to
-      * ±17:59, days up to 28); anything else by {@link FeedbackValidator#isTimestamp}.
+      * ±17:59, days up to the month's length in the proleptic ISO calendar, as
+      * {@code ISO_OFFSET_DATE_TIME}'s strict resolver checks them); anything else by
+      * {@link FeedbackValidator#isTimestamp}.
       */
     static boolean isTimestamp(String t) {
         int n = t.length();
@@ -371,11 +373,21 @@ final class FeedbackFastPath {
         }
         int month = number(t, 5, 7);
         int day = number(t, 8, 10);
-        if (!offsetOk || month < 1 || month > 12 || day < 1 || day > 28 || number(t, 11, 13) > 23
+        if (!offsetOk || month < 1 || month > 12 || day < 1 || day > lengthOfMonth(number(t, 0, 4), month)
+                || number(t, 11, 13) > 23
                 || number(t, 14, 16) > 59 || number(t, 17, 19) > 59) {
             return FeedbackValidator.isTimestamp(t);
         }
         return true;
+    }
+
+    /** Days in {@code month} (1–12) of the ISO {@code year} (0–9999: leap every 4, not 100, but 400). */
+    static int lengthOfMonth(int year, int month) {
+        return switch (month) {
+            case 2 -> (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28;
+            case 4, 6, 9, 11 -> 30;
+            default -> 31;
+        };
     }
 
     private static boolean digits(String s, int from, int to) {

@@ -5,6 +5,9 @@ import dev.streamtune.contracts.ExampleKind;
 import dev.streamtune.contracts.FeedbackKind;
 import dev.streamtune.contracts.SourceOffset;
 import dev.streamtune.contracts.TrainingExample;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -18,6 +21,8 @@ import java.util.List;
  * copied into each example. {@code ExampleJsonTest} compares it with Jackson.
  */
 final class ExampleJson {
+    private static final VarHandle LONGS =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] SCHEMA_AND_ID =
             ascii("{\"schema\":\"" + TrainingExample.SCHEMA_V1 + "\",\"exampleId\":\"");
@@ -69,24 +74,42 @@ final class ExampleJson {
 
     /** Example {@code index} (its id is {@code eventId#index}) teaching {@code completion}. */
     byte[] single(int index, ExampleKind kind, String completion) {
-        Buffer out = start(index, kind, completion.length());
-        out.bytes(COMPLETION).quoted(completion);
+        byte[] text = body(completion);
+        Buffer out = start(index, kind, COMPLETION.length + text.length + 2);
+        out.bytes(COMPLETION).quote().bytes(text).quote();
         return out.bytes(tail).toBytes();
     }
 
     /** Example {@code index}, a preference of {@code chosen} over {@code rejected}. */
     byte[] pair(int index, String chosen, String rejected) {
-        Buffer out = start(index, ExampleKind.PREFERENCE, chosen.length() + rejected.length());
-        out.bytes(CHOSEN).quoted(chosen).bytes(REJECTED).quoted(rejected);
+        byte[] first = body(chosen);
+        byte[] second = body(rejected);
+        Buffer out = start(index, ExampleKind.PREFERENCE,
+                CHOSEN.length + first.length + REJECTED.length + second.length + 4);
+        out.bytes(CHOSEN).quote().bytes(first).quote().bytes(REJECTED).quote().bytes(second).quote();
         return out.bytes(tail).toBytes();
     }
 
-    private Buffer start(int index, ExampleKind kind, int textChars) {
-        Buffer out = new Buffer(SCHEMA_AND_ID.length + 2 * eventId.length + afterExampleId.length
-                + prompt.length + textChars + tail.length + 96);
+    /** A buffer of exactly the example's size, filled up to its text ({@code textBytes} long). */
+    private Buffer start(int index, ExampleKind kind, int textBytes) {
+        int suffix = index >= 0 && index <= 9 ? 3 : Integer.toString(index).length() + 2; // #index"
+        Buffer out = new Buffer(SCHEMA_AND_ID.length + eventId.length + suffix + afterExampleId.length
+                + KINDS[kind.ordinal()].length + origin.length + prompt.length + textBytes + tail.length);
         out.bytes(SCHEMA_AND_ID).bytes(eventId).digit('#', index).bytes(afterExampleId).bytes(KINDS[kind.ordinal()])
                 .bytes(origin).bytes(prompt);
         return out;
+    }
+
+    /** {@code text} as the inside of a JSON string; plain ASCII as encoded by the JDK, without a copy. */
+    private static byte[] body(String text) {
+        int n = text.length();
+        if (n >= 16) {
+            byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+            if (utf8.length == n && Buffer.isPlain(utf8)) {
+                return utf8;
+            }
+        }
+        return quotedBody(text);
     }
 
     private static byte[] quotedBody(String text) {
@@ -110,7 +133,14 @@ final class ExampleJson {
 
         /** {@code prefix}, the decimal {@code value} (non-negative) and a closing quote. */
         Buffer digit(char prefix, int value) {
-            return ascii(prefix + Integer.toString(value) + "\"");
+            if (value < 0 || value > 9) {
+                return ascii(prefix + Integer.toString(value) + "\"");
+            }
+            ensure(3);
+            bytes[length++] = (byte) prefix;
+            bytes[length++] = (byte) ('0' + value);
+            bytes[length++] = '"';
+            return this;
         }
 
         Buffer ascii(String text) {
@@ -126,6 +156,12 @@ final class ExampleJson {
             ensure(more.length);
             System.arraycopy(more, 0, bytes, length, more.length);
             length += more.length;
+            return this;
+        }
+
+        Buffer quote() {
+            ensure(1);
+            bytes[length++] = '"';
             return this;
         }
 
@@ -202,13 +238,29 @@ final class ExampleJson {
         }
 
         /** No byte needs an escape (control characters, quote, backslash) and none is '?' or non-ASCII. */
-        private static boolean isPlain(byte[] utf8) {
-            for (byte b : utf8) {
+        static boolean isPlain(byte[] utf8) {
+            int i = 0;
+            for (int end = utf8.length - 7; i < end; i += 8) {
+                long x = (long) LONGS.get(utf8, i);
+                // a byte >= 0x80, or < 0x20, or equal to '"', '\\' or '?' sets its high bit here
+                long special = x | (x - 0x2020202020202020L) | zeroBytes(x ^ 0x2222222222222222L)
+                        | zeroBytes(x ^ 0x5C5C5C5C5C5C5C5CL) | zeroBytes(x ^ 0x3F3F3F3F3F3F3F3FL);
+                if ((special & 0x8080808080808080L) != 0) {
+                    return false;
+                }
+            }
+            for (; i < utf8.length; i++) {
+                byte b = utf8[i];
                 if (b < 0x20 || b == '"' || b == '\\' || b == '?') {
                     return false;
                 }
             }
             return true;
+        }
+
+        /** High bit set in (at least) each zero byte of {@code x} whose bytes are all below 0x80 (others: any). */
+        private static long zeroBytes(long x) {
+            return (x - 0x0101010101010101L) & ~x;
         }
 
         private void ensure(int more) {

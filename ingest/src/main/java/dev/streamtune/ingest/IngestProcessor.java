@@ -55,10 +55,14 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
     private final Map<String, OpenBatch> openBatches = new HashMap<>();
     private final Map<String, Long> nextSequences = new HashMap<>();
     private final long dedupeWindowMs;
+    /** Memory the dedupe filter of one task may use; past it, lookups of the newest hours go to the store. */
+    static final long SEEN_IDS_MAX_BYTES = 32L << 20;
 
     private ProcessorContext<byte[], byte[]> context;
     private WindowStore<String, byte[]> ledger;
     private KeyValueStore<String, Long> cursors;
+    /** Ids the ledger may hold, rebuilt from it in {@link #init}: a new id skips the store lookup. */
+    private SeenIds seenIds;
 
     IngestProcessor(IngestConfig config) {
         this.config = config;
@@ -73,6 +77,7 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
         this.context = context;
         this.ledger = context.getStateStore(IngestTopology.LEDGER_STORE);
         this.cursors = context.getStateStore(IngestTopology.CURSOR_STORE);
+        this.seenIds = new SeenIds(SEEN_IDS_MAX_BYTES);
         rebuildFromStores();
         Duration maxWait = config.batch().maxWait();
         Duration tick = Duration.ofMillis(Math.max(10, Math.min(1000, maxWait.toMillis() / 10)));
@@ -123,18 +128,17 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
             return;
         }
         long hour = RateLimiter.hourOf(streamTime);
-        String refusal = rateLimiter.refusal(event.adapter(), event.user(), hour, examples.size());
+        String refusal = rateLimiter.admit(event.adapter(), event.user(), hour, examples.size());
         if (refusal != null) {
-            ledger.put(event.id(), LedgerEntry.notBatched(Outcome.RATE_LIMITED, event.adapter(),
+            putLedger(event.id(), LedgerEntry.notBatched(Outcome.RATE_LIMITED, event.adapter(),
                     event.user(), examples.size()).encode(), streamTime);
             deadLetter(record, source, Reason.RATE_LIMITED.code(), refusal);
             return;
         }
-        rateLimiter.record(event.adapter(), event.user(), hour, examples.size());
 
         byte[] adapterKey = event.adapter().getBytes(StandardCharsets.UTF_8);
         if (holdout.isHeldOut(event.id())) {
-            ledger.put(event.id(), LedgerEntry.notBatched(Outcome.HOLDOUT, event.adapter(), event.user(),
+            putLedger(event.id(), LedgerEntry.notBatched(Outcome.HOLDOUT, event.adapter(), event.user(),
                     examples.size()).encode(), streamTime);
             for (byte[] example : examples) {
                 context.forward(new Record<>(adapterKey, example, record.timestamp()), IngestTopology.HOLDOUT_SINK);
@@ -160,7 +164,7 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
             open = new OpenBatch(adapter, nextSequences.getOrDefault(adapter, 0L), now);
             openBatches.put(adapter, open);
         }
-        ledger.put(event.id(), LedgerEntry.training(adapter, event.user(), open.sequence(), open.events(),
+        putLedger(event.id(), LedgerEntry.training(adapter, event.user(), open.sequence(), open.events(),
                 open.openedAtMs(), examples.size(), source.topic(), source.partition(), source.offset()).encode(),
                 streamTime);
         open.add(examples);
@@ -194,9 +198,18 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
         }
     }
 
+    /** The ledger's only write: {@code entry} under {@code eventId} at {@code streamTime}, known to the filter first. */
+    private void putLedger(String eventId, byte[] entry, long streamTime) {
+        seenIds.add(eventId, streamTime);
+        ledger.put(eventId, entry, streamTime);
+    }
+
     private boolean isDuplicate(String eventId, long streamTime) {
-        try (WindowStoreIterator<byte[]> seen =
-                ledger.fetch(eventId, streamTime - dedupeWindowMs, Long.MAX_VALUE)) {
+        long from = streamTime - dedupeWindowMs;
+        if (!seenIds.mightContain(eventId, from)) {
+            return false; // certainly not in the ledger (see SeenIds)
+        }
+        try (WindowStoreIterator<byte[]> seen = ledger.fetch(eventId, from, Long.MAX_VALUE)) {
             return seen.hasNext();
         }
     }
@@ -218,6 +231,7 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
         try (KeyValueIterator<Windowed<String>, byte[]> all = ledger.all()) {
             while (all.hasNext()) {
                 KeyValue<Windowed<String>, byte[]> item = all.next();
+                seenIds.add(item.key.key(), item.key.window().start());
                 LedgerEntry entry = LedgerEntry.decode(item.value);
                 entries++;
                 if (entry.accepted()) {

@@ -122,24 +122,97 @@ public final class Redactor {
                 i = runEnd;
                 continue;
             }
-            if (matcher == null) {
-                matcher = PHONE_CANDIDATE.matcher(text);
+            int end = greedyCandidateEnd(text, i);
+            if (end < 0) {
+                if (matcher == null) {
+                    matcher = PHONE_CANDIDATE.matcher(text);
+                }
+                matcher.region(i, length);
+                if (!matcher.lookingAt()) {
+                    i++;
+                    continue;
+                }
+                end = matcher.end();
             }
-            matcher.region(i, length);
-            if (!matcher.lookingAt()) {
-                i++;
-                continue;
-            }
-            if (looksLikePhone(matcher.group())) {
+            if (looksLikePhone(text.substring(i, end))) {
                 if (out == null) {
                     out = new StringBuilder(length);
                 }
                 out.append(text, copiedUpTo, i).append(PHONE);
-                copiedUpTo = matcher.end();
+                copiedUpTo = end;
             }
-            i = Math.max(matcher.end(), i + 1);
+            i = Math.max(end, i + 1);
         }
         return out == null ? text : out.append(text, copiedUpTo, length).toString();
+    }
+
+    /**
+     * Where {@link #PHONE_CANDIDATE} matches at {@code start} when its first try succeeds, else -1
+     * (then the regex decides). The regex's quantifiers are all greedy, so the first path it tries
+     * takes, at each step, as much as it can: the {@code +country} group with up to 3 digits and a
+     * separator, the {@code (area)} group, up to 14 digits, then up to five groups of a separator and
+     * up to 14 digits. When that path reaches the end and the look-ahead accepts it, it is the
+     * regex's match; on any failure along it (where the regex would backtrack) this gives up.
+     */
+    static int greedyCandidateEnd(String text, int start) {
+        int length = text.length();
+        int i = start;
+        if (i < length && text.charAt(i) == '+') {
+            int digitsEnd = digitsEnd(text, i + 1, 3);
+            if (digitsEnd > i + 1) {
+                i = digitsEnd;
+                if (i < length && isSeparator(text.charAt(i))) {
+                    i++;
+                }
+            }
+        }
+        if (i < length && text.charAt(i) == '(') {
+            int digitsEnd = digitsEnd(text, i + 1, 5);
+            if (digitsEnd > i + 1 && digitsEnd < length && text.charAt(digitsEnd) == ')') {
+                i = digitsEnd + 1;
+                if (i < length && isSeparator(text.charAt(i))) {
+                    i++;
+                }
+            }
+        }
+        int digitsEnd = digitsEnd(text, i, 14);
+        if (digitsEnd == i) {
+            return -1;
+        }
+        i = digitsEnd;
+        for (int groups = 0; groups < 5; groups++) {
+            if (i + 1 < length && isSeparator(text.charAt(i)) && isDigit(text.charAt(i + 1))) {
+                i = digitsEnd(text, i + 1, 14);
+            } else {
+                break;
+            }
+        }
+        if (i < length) {
+            char next = text.charAt(i);
+            if (isWord(next) || next == '-' || next == '/'
+                    || ((next == '.' || next == ',') && i + 1 < length && isDigit(text.charAt(i + 1)))) {
+                return -1;
+            }
+        }
+        return i;
+    }
+
+    /** The end of the run of at most {@code max} ASCII digits from {@code from}. */
+    private static int digitsEnd(String text, int from, int max) {
+        int end = from;
+        int limit = Math.min(text.length(), from + max);
+        while (end < limit && isDigit(text.charAt(end))) {
+            end++;
+        }
+        return end;
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    private static boolean isSeparator(char c) {
+        return c == ' ' || c == '.' || c == '-';
     }
 
     /**
