@@ -34,7 +34,11 @@ final class RateLimiter {
         if (counts == null || counts.hour != hour) {
             return null; // a fresh hour: nobody has contributed yet, and one event is never too many
         }
-        UserCounts mine = counts.users.get(user);
+        return check(adapter, user, counts, counts.users.get(user), examples);
+    }
+
+    /** Why {@code user}'s next event of {@code examples} breaks a limit of this hour, or null. */
+    private String check(String adapter, String user, AdapterHour counts, UserCounts mine, int examples) {
         int userEvents = mine == null ? 0 : mine.events;
         long userExamples = mine == null ? 0 : mine.examples;
         if (userEvents + 1 > limits.maxUserEventsPerHour()) {
@@ -66,17 +70,9 @@ final class RateLimiter {
         }
         UserCounts mine = counts.users.get(user);
         if (!fresh) {
-            int userEvents = mine == null ? 0 : mine.events;
-            long userExamples = mine == null ? 0 : mine.examples;
-            if (userEvents + 1 > limits.maxUserEventsPerHour()) {
-                return "user " + user + " already gave " + userEvents + " events to " + adapter
-                        + " this hour (limit " + limits.maxUserEventsPerHour() + ")";
-            }
-            if (counts.examples >= limits.shareAppliesFrom()
-                    && userExamples + examples > limits.maxUserShare() * (counts.examples + examples)) {
-                return "user " + user + " would hold " + (userExamples + examples) + " of "
-                        + (counts.examples + examples) + " examples of " + adapter + " this hour (limit "
-                        + Math.round(limits.maxUserShare() * 100) + "%)";
+            String refusal = check(adapter, user, counts, mine, examples);
+            if (refusal != null) {
+                return refusal;
             }
         }
         if (mine == null) {
