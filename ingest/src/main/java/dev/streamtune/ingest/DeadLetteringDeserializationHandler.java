@@ -2,7 +2,6 @@ package dev.streamtune.ingest;
 
 import dev.streamtune.contracts.Reason;
 import java.util.List;
-import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
@@ -15,21 +14,8 @@ import org.slf4j.LoggerFactory;
  * kept, reason {@code unparsable}, and goes on. Ingest reads {@code feedback.events} as raw bytes,
  * so this is a safety net for topologies that deserialise earlier.
  */
-public final class DeadLetteringDeserializationHandler implements DeserializationExceptionHandler {
-    /** Config key naming the dead-letter topic. */
-    public static final String DLQ_TOPIC_CONFIG = "streamtune.ingest.deserialization.dlq.topic";
-
+public final class DeadLetteringDeserializationHandler extends DeadLetterTarget implements DeserializationExceptionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetteringDeserializationHandler.class);
-
-    private String dlqTopic = "feedback.dlq";
-
-    @Override
-    public void configure(Map<String, ?> configs) {
-        Object topic = configs.get(DLQ_TOPIC_CONFIG);
-        if (topic != null) {
-            dlqTopic = topic.toString();
-        }
-    }
 
     @Override
     public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record,

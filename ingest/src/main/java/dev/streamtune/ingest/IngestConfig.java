@@ -203,8 +203,7 @@ public record IngestConfig(
                 DeadLetteringDeserializationHandler.class.getName());
         props.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 IngestProductionExceptionHandler.class.getName());
-        props.put(DeadLetteringDeserializationHandler.DLQ_TOPIC_CONFIG, Topics.FEEDBACK_DLQ.name());
-        props.put(IngestProductionExceptionHandler.DLQ_TOPIC_CONFIG, Topics.FEEDBACK_DLQ.name());
+        props.put(DeadLetterTarget.DLQ_TOPIC_CONFIG, Topics.FEEDBACK_DLQ.name());
         // Upstream producers may use transactions too: never read what they aborted.
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG), "read_committed");
         // Room for the largest batch plus record overhead (the broker's own limit is 1 MiB by default).

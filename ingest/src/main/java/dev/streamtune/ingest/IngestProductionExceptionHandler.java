@@ -2,7 +2,6 @@ package dev.streamtune.ingest;
 
 import dev.streamtune.contracts.Reason;
 import java.util.List;
-import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
@@ -18,21 +17,8 @@ import org.slf4j.LoggerFactory;
  * Any other error (authorisation, fencing…) fails the thread as usual: those are not one poison
  * record but a broken deployment.
  */
-public final class IngestProductionExceptionHandler implements ProductionExceptionHandler {
-    /** Config key naming the dead-letter topic. */
-    public static final String DLQ_TOPIC_CONFIG = "streamtune.ingest.production.dlq.topic";
-
+public final class IngestProductionExceptionHandler extends DeadLetterTarget implements ProductionExceptionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(IngestProductionExceptionHandler.class);
-
-    private String dlqTopic = "feedback.dlq";
-
-    @Override
-    public void configure(Map<String, ?> configs) {
-        Object topic = configs.get(DLQ_TOPIC_CONFIG);
-        if (topic != null) {
-            dlqTopic = topic.toString();
-        }
-    }
 
     @Override
     public Response handleError(ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record,
