@@ -23,14 +23,7 @@ public final class ExampleExpander {
      */
     public static List<TrainingExample> expand(FeedbackEvent event, SourceOffset source, boolean redact) {
         String prompt = redact ? Redactor.redact(event.prompt()) : event.prompt();
-        List<ChatMessage> messages = event.messages();
-        if (redact && messages != null) {
-            List<ChatMessage> redacted = new ArrayList<>(messages.size());
-            for (ChatMessage turn : messages) {
-                redacted.add(new ChatMessage(turn.role(), Redactor.redact(turn.content())));
-            }
-            messages = redacted;
-        }
+        List<ChatMessage> messages = messages(event, redact);
         Builder build = new Builder(event, source, prompt, messages);
         return switch (event.kind()) {
             case DEMONSTRATION -> List.of(build.single(ExampleKind.SFT, text(event.completion(), redact)));
@@ -46,6 +39,19 @@ public final class ExampleExpander {
         };
     }
 
+    /** The event's chat turns, each redacted when asked; null when the prompt is plain text. */
+    private static List<ChatMessage> messages(FeedbackEvent event, boolean redact) {
+        List<ChatMessage> messages = event.messages();
+        if (!redact || messages == null) {
+            return messages;
+        }
+        List<ChatMessage> redacted = new ArrayList<>(messages.size());
+        for (ChatMessage turn : messages) {
+            redacted.add(new ChatMessage(turn.role(), Redactor.redact(turn.content())));
+        }
+        return redacted;
+    }
+
     /**
       * The same examples as {@link #expand}, serialised as {@code contracts}' JSON (byte for byte
       * what {@code Json.toBytes} writes for each), written directly by {@link ExampleJson}: what
@@ -53,14 +59,7 @@ public final class ExampleExpander {
       */
     static List<byte[]> expandSerialised(FeedbackEvent event, SourceOffset source, boolean redact) {
         String prompt = redact ? Redactor.redact(event.prompt()) : event.prompt();
-        List<ChatMessage> messages = event.messages();
-        if (redact && messages != null) {
-            List<ChatMessage> redacted = new ArrayList<>(messages.size());
-            for (ChatMessage turn : messages) {
-                redacted.add(new ChatMessage(turn.role(), Redactor.redact(turn.content())));
-            }
-            messages = redacted;
-        }
+        List<ChatMessage> messages = messages(event, redact);
         ExampleJson json = new ExampleJson(event.id(), event.adapter(), event.user(), event.kind(), prompt,
                 messages, source, event.time());
         return switch (event.kind()) {
