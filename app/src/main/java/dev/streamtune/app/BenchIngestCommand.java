@@ -27,6 +27,10 @@ final class BenchIngestCommand implements Callable<Integer> {
             description = "Partitions of feedback.events (default: ${DEFAULT-VALUE}).")
     int partitions = IngestBenchmark.Options.DEFAULTS.partitions();
 
+    @Option(names = "--stream-threads", paramLabel = "N",
+            description = "Stream threads of every configuration, the pass-through's too (default: ${DEFAULT-VALUE}).")
+    int streamThreads = IngestBenchmark.Options.DEFAULTS.streamThreads();
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -34,7 +38,7 @@ final class BenchIngestCommand implements Callable<Integer> {
     public Integer call() {
         IngestBenchmark.Options options;
         try {
-            options = new IngestBenchmark.Options(events, repeats, partitions,
+            options = new IngestBenchmark.Options(events, repeats, partitions, streamThreads,
                     IngestBenchmark.Options.DEFAULTS.modes());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());

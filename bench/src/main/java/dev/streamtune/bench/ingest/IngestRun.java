@@ -3,6 +3,8 @@ package dev.streamtune.bench.ingest;
 import dev.streamtune.contracts.Topics;
 import dev.streamtune.ingest.IngestConfig;
 import dev.streamtune.ingest.IngestTopology;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +21,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -26,27 +29,39 @@ import org.apache.kafka.streams.Topology;
 /** One measured run of one configuration over the pre-loaded events. */
 public final class IngestRun {
     private static final Duration RUN_TIMEOUT = Duration.ofMinutes(10);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofMinutes(1);
 
     /** The configurations the benchmark compares. */
     public enum Mode {
-        PASS_THROUGH_AT_LEAST_ONCE("pass-through alo", true, StreamsConfig.AT_LEAST_ONCE),
-        PASS_THROUGH_EXACTLY_ONCE("pass-through eos", true, StreamsConfig.EXACTLY_ONCE_V2),
-        INGEST_AT_LEAST_ONCE("ingest at_least_once", false, StreamsConfig.AT_LEAST_ONCE),
-        INGEST_EXACTLY_ONCE("ingest exactly_once_v2", false, StreamsConfig.EXACTLY_ONCE_V2);
+        PASS_THROUGH_AT_LEAST_ONCE("pass-through alo", Shape.PASS_THROUGH, StreamsConfig.AT_LEAST_ONCE),
+        PASS_THROUGH_EXACTLY_ONCE("pass-through eos", Shape.PASS_THROUGH, StreamsConfig.EXACTLY_ONCE_V2),
+        IO_ONLY_EXACTLY_ONCE("ingest I/O only eos", Shape.IO_ONLY, StreamsConfig.EXACTLY_ONCE_V2),
+        INGEST_AT_LEAST_ONCE("ingest at_least_once", Shape.INGEST, StreamsConfig.AT_LEAST_ONCE),
+        INGEST_EXACTLY_ONCE("ingest exactly_once_v2", Shape.INGEST, StreamsConfig.EXACTLY_ONCE_V2);
 
         private final String label;
-        private final boolean passThrough;
+        private final Shape shape;
         private final String guarantee;
 
-        Mode(String label, boolean passThrough, String guarantee) {
+        Mode(String label, Shape shape, String guarantee) {
             this.label = label;
-            this.passThrough = passThrough;
+            this.shape = shape;
             this.guarantee = guarantee;
         }
 
         public String label() {
             return label;
         }
+    }
+
+    /** Which topology a configuration runs. */
+    private enum Shape {
+        /** {@link IngestTopology#passThrough()}: read, write, nothing else. */
+        PASS_THROUGH,
+        /** {@link IoOnlyTopology}: ingest's Kafka and store I/O without its work. */
+        IO_ONLY,
+        /** {@link IngestTopology#build}: the real stage. */
+        INGEST
     }
 
     /**
@@ -63,7 +78,14 @@ public final class IngestRun {
      * @param startupMillis from start to the first output record
      */
     public record Measurement(double eventsPerSecond, double committedEventsPerSecond, long processingMillis,
-            long drainMillis, long startupMillis) {}
+            long drainMillis, long startupMillis, CpuUse cpu) {}
+
+    /**
+     * CPU time spent during a run, from its start to its last commit, per event: by the whole process
+     * (broker, JIT and GC included), by the application's stream threads and by its producer I/O threads.
+     */
+    public record CpuUse(double processMicrosPerEvent, double streamThreadMicrosPerEvent,
+            double producerThreadMicrosPerEvent) {}
 
     private IngestRun() {}
 
@@ -71,16 +93,23 @@ public final class IngestRun {
      * Runs {@code mode} as a fresh application (its own id and state) until it has committed every
      * input offset, and measures it.
      */
-    public static Measurement measure(String bootstrap, Mode mode, Path stateDir, String applicationId,
-            int events) {
+    public static Measurement measure(String bootstrap, Mode mode, int streamThreads, Path stateDir,
+            String applicationId, int events) {
         IngestConfig config = IngestConfig.defaults(bootstrap).withApplicationId(applicationId)
-                .withStateDir(stateDir).withProcessingGuarantee(mode.guarantee);
-        Topology topology = mode.passThrough ? IngestTopology.passThrough() : IngestTopology.build(config);
+                .withStateDir(stateDir).withProcessingGuarantee(mode.guarantee)
+                .withStreamThreads(streamThreads);
+        Topology topology = switch (mode.shape) {
+            case PASS_THROUGH -> IngestTopology.passThrough();
+            case IO_ONLY -> IoOnlyTopology.build(config);
+            case INGEST -> IngestTopology.build(config);
+        };
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
                 KafkaConsumer<byte[], byte[]> outputs = outputConsumer(bootstrap)) {
             Map<TopicPartition, Long> inputEnds = inputEnds(admin);
+            long processCpuStart = processCpuNanos();
             long start = System.nanoTime();
-            try (KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties())) {
+            KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties());
+            try {
                 ProcessedClock processed = new ProcessedClock(streams, inputEnds.values().stream()
                         .mapToLong(Long::longValue).sum() - inputStarts(admin, inputEnds));
                 streams.start();
@@ -89,11 +118,22 @@ public final class IngestRun {
                 long done = awaitCommitted(admin, applicationId, inputEnds, start);
                 processed.join(10_000); // every offset is committed: all was processed
                 processed.interrupt();
+                CpuUse cpu = new CpuUse((processCpuNanos() - processCpuStart) / 1e3 / events,
+                        threadCpuNanos(applicationId, "-StreamThread-") / 1e3 / events,
+                        threadCpuNanos(applicationId, "-producer") / 1e3 / events);
                 long drainNanos = Math.max(1, done - firstOutput);
                 long processingNanos = processed.elapsedNanos();
                 return new Measurement(events / (processingNanos / 1e9), events / (drainNanos / 1e9),
                         TimeUnit.NANOSECONDS.toMillis(processingNanos), TimeUnit.NANOSECONDS.toMillis(drainNanos),
-                        TimeUnit.NANOSECONDS.toMillis(firstOutput - start));
+                        TimeUnit.NANOSECONDS.toMillis(firstOutput - start), cpu);
+            } finally {
+                // Leave the group: with two stream threads and Streams' default close (no leave-group
+                // request), a thread still polling spun in its rebalance until the session timed out,
+                // using a core for tens of seconds into the next run.
+                if (!streams.close(CloseOptions.timeout(CLOSE_TIMEOUT)
+                        .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP))) {
+                    throw new IllegalStateException("the Streams application did not stop within " + CLOSE_TIMEOUT);
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -101,6 +141,23 @@ public final class IngestRun {
         } catch (Exception e) {
             throw new IllegalStateException("benchmark run " + mode + " failed: " + e, e);
         }
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    /** CPU time of the live threads whose names contain both parts (the application's own threads). */
+    private static long threadCpuNanos(String applicationId, String part) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (thread.getName().contains(applicationId) && thread.getName().contains(part)) {
+                sum += Math.max(0, threads.getThreadCpuTime(thread.getId()));
+            }
+        }
+        return sum;
     }
 
     /**
