@@ -53,6 +53,12 @@ final class IngestCommand extends LongRunningCommand {
             description = "Longest a batch stays open, ISO-8601 or seconds, e.g. PT10S or 10 (default: 10 s).")
     String maxWait;
 
+    @Option(names = "--stream-threads", paramLabel = "N",
+            description = "Stream threads; events are keyed by adapter, so more than one helps only when "
+                    + "adapters spread over several partitions (default: " + IngestConfig.DEFAULT_STREAM_THREADS
+                    + ").")
+    Integer streamThreads;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -66,8 +72,8 @@ final class IngestCommand extends LongRunningCommand {
         try (ShutdownSignal shutdown = installShutdownSignal("streamtune-ingest");
                 IngestService ingest = IngestService.start(config, new Properties())) {
             awaitRunning(ingest);
-            out.printf("ingest: %s on %s, state in %s%n", config.processingGuarantee(), config.bootstrapServers(),
-                    config.stateDir());
+            out.printf("ingest: %s on %s, %d stream thread(s), state in %s%n", config.processingGuarantee(),
+                    config.bootstrapServers(), config.streamThreads(), config.stateDir());
             out.println("ready");
             out.flush();
             shutdown.awaitStopRequest();
@@ -87,6 +93,9 @@ final class IngestCommand extends LongRunningCommand {
             }
             if (allowedAdapters != null) {
                 config = config.withAllowedAdapters(allowedAdapters);
+            }
+            if (streamThreads != null) {
+                config = config.withStreamThreads(streamThreads);
             }
             if (holdoutPerMille != null) {
                 config = config.withHoldoutPerMille(holdoutPerMille);
