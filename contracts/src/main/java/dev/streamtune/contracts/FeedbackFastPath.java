@@ -1,9 +1,5 @@
 package dev.streamtune.contracts;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -17,9 +13,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
-  * {@link FeedbackValidator}'s fast path for the common case, a valid event: one pass of Jackson's
-  * streaming parser over the bytes (no tree, no intermediate {@code String} of the whole record)
-  * and hand-written checks of the ids, adapter and timestamp instead of regular expressions.
+  * {@link FeedbackValidator}'s fast path for the common case, a valid event: one pass of
+  * {@link JsonScanner} over the bytes (no tree, no intermediate {@code String} of the whole record,
+  * each string built straight from its bytes) and hand-written checks of the ids, adapter and
+  * timestamp instead of regular expressions.
   *
   * <p>It only ever vouches: {@link #tryParse} returns the event when the bytes certainly satisfy
   * every rule, and {@code null} whenever anything is unusual (an unknown or duplicate field, a null,
@@ -29,7 +26,6 @@ import java.util.Map;
   * and builds the same event from what it accepts.
   */
 final class FeedbackFastPath {
-    private static final JsonFactory FACTORY = Json.mapper().getFactory();
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private static final int SCHEMA = 1;
@@ -59,15 +55,15 @@ final class FeedbackFastPath {
                 || !isUtf8(bytes)) {
             return null;
         }
-        try (JsonParser parser = FACTORY.createParser(bytes)) {
-            return parse(parser, limits);
-        } catch (IOException | RuntimeException e) {
-            return null; // the full check reports it
+        try {
+            return parse(new JsonScanner(bytes), limits);
+        } catch (RuntimeException e) {
+            return null; // outside the scanner's subset, or broken: the full check decides and reports
         }
     }
 
-    private static FeedbackEvent parse(JsonParser p, ValidationLimits limits) throws IOException {
-        if (p.nextToken() != JsonToken.START_OBJECT) {
+    private static FeedbackEvent parse(JsonScanner p, ValidationLimits limits) {
+        if (p.next() != JsonScanner.Token.START_OBJECT) {
             return null;
         }
         String schema = null;
@@ -87,10 +83,10 @@ final class FeedbackFastPath {
         String servedBy = null;
         Map<String, String> metadata = null;
         int seen = 0;
-        JsonToken token;
-        while ((token = p.nextToken()) == JsonToken.FIELD_NAME) {
+        JsonScanner.Token token;
+        while ((token = p.next()) == JsonScanner.Token.FIELD_NAME) {
             String name = p.currentName();
-            JsonToken value = p.nextToken();
+            JsonScanner.Token value = p.next();
             int field;
             switch (name) {
                 case "schema" -> { field = SCHEMA; schema = string(p, value); }
@@ -118,7 +114,7 @@ final class FeedbackFastPath {
             }
             seen |= field;
         }
-        if (token != JsonToken.END_OBJECT || p.nextToken() != null) {
+        if (token != JsonScanner.Token.END_OBJECT || p.next() != null) {
             return null;
         }
         if ((seen & REQUIRED) != REQUIRED || ((seen & PROMPT) != 0) == ((seen & MESSAGES) != 0)) {
@@ -147,24 +143,24 @@ final class FeedbackFastPath {
                 corrected, rating, chosen, rejected, servedBy, metadata);
     }
 
-    private static String string(JsonParser p, JsonToken value) throws IOException {
-        return value == JsonToken.VALUE_STRING ? p.getText() : null;
+    private static String string(JsonScanner p, JsonScanner.Token value) {
+        return value == JsonScanner.Token.VALUE_STRING ? p.text() : null;
     }
 
     /** A trained text: a string with a non-whitespace character, within the field limit. */
-    private static String text(JsonParser p, JsonToken value, ValidationLimits limits) throws IOException {
-        if (value != JsonToken.VALUE_STRING) {
+    private static String text(JsonScanner p, JsonScanner.Token value, ValidationLimits limits) {
+        if (value != JsonScanner.Token.VALUE_STRING) {
             return null;
         }
-        String text = p.getText();
+        String text = p.text();
         return hasNonWhitespace(text) && fits(text, limits) ? text : null;
     }
 
-    private static String servedBy(JsonParser p, JsonToken value) throws IOException {
-        if (value != JsonToken.VALUE_STRING) {
+    private static String servedBy(JsonScanner p, JsonScanner.Token value) {
+        if (value != JsonScanner.Token.VALUE_STRING) {
             return null;
         }
-        String text = p.getText();
+        String text = p.text();
         // 1..256 chars without whitespace: at most 256 code points, as the pattern counts them
         if (text.isEmpty() || text.length() > 256) {
             return null;
@@ -177,29 +173,29 @@ final class FeedbackFastPath {
         return text;
     }
 
-    private static Integer rating(JsonParser p, JsonToken value) throws IOException {
-        if (value != JsonToken.VALUE_NUMBER_INT || p.getNumberType() != JsonParser.NumberType.INT) {
+    private static Integer rating(JsonScanner p, JsonScanner.Token value) {
+        if (value != JsonScanner.Token.VALUE_INT) {
             return null;
         }
-        int rating = p.getIntValue();
+        int rating = p.intValue();
         return rating == 1 || rating == -1 ? rating : null;
     }
 
-    private static List<ChatMessage> messages(JsonParser p, JsonToken value, ValidationLimits limits)
-            throws IOException {
-        if (value != JsonToken.START_ARRAY) {
+    private static List<ChatMessage> messages(JsonScanner p, JsonScanner.Token value, ValidationLimits limits)
+            {
+        if (value != JsonScanner.Token.START_ARRAY) {
             return null;
         }
         List<ChatMessage> turns = new ArrayList<>(4);
-        JsonToken token;
-        while ((token = p.nextToken()) == JsonToken.START_OBJECT) {
+        JsonScanner.Token token;
+        while ((token = p.next()) == JsonScanner.Token.START_OBJECT) {
             String role = null;
             String content = null;
             int fields = 0;
-            JsonToken inner;
-            while ((inner = p.nextToken()) == JsonToken.FIELD_NAME) {
+            JsonScanner.Token inner;
+            while ((inner = p.next()) == JsonScanner.Token.FIELD_NAME) {
                 String name = p.currentName();
-                JsonToken v = p.nextToken();
+                JsonScanner.Token v = p.next();
                 if (name.equals("role") && role == null) {
                     role = string(p, v);
                     if (role == null || !ChatMessage.ROLES.contains(role)) {
@@ -215,7 +211,7 @@ final class FeedbackFastPath {
                 }
                 fields++;
             }
-            if (inner != JsonToken.END_OBJECT || fields != 2 || role == null || content == null) {
+            if (inner != JsonScanner.Token.END_OBJECT || fields != 2 || role == null || content == null) {
                 return null;
             }
             turns.add(new ChatMessage(role, content));
@@ -223,30 +219,30 @@ final class FeedbackFastPath {
                 return null;
             }
         }
-        if (token != JsonToken.END_ARRAY || turns.isEmpty()) {
+        if (token != JsonScanner.Token.END_ARRAY || turns.isEmpty()) {
             return null;
         }
         return turns;
     }
 
-    private static Map<String, String> metadata(JsonParser p, JsonToken value, ValidationLimits limits)
-            throws IOException {
-        if (value != JsonToken.START_OBJECT) {
+    private static Map<String, String> metadata(JsonScanner p, JsonScanner.Token value, ValidationLimits limits)
+            {
+        if (value != JsonScanner.Token.START_OBJECT) {
             return null;
         }
         Map<String, String> metadata = new LinkedHashMap<>();
-        JsonToken token;
-        while ((token = p.nextToken()) == JsonToken.FIELD_NAME) {
+        JsonScanner.Token token;
+        while ((token = p.next()) == JsonScanner.Token.FIELD_NAME) {
             String key = p.currentName();
-            if (p.nextToken() != JsonToken.VALUE_STRING) {
+            if (p.next() != JsonScanner.Token.VALUE_STRING) {
                 return null;
             }
-            String text = p.getText();
+            String text = p.text();
             if (!fits(text, limits) || metadata.put(key, text) != null) {
                 return null;
             }
         }
-        return token == JsonToken.END_OBJECT ? metadata : null;
+        return token == JsonScanner.Token.END_OBJECT ? metadata : null;
     }
 
     private static FeedbackKind kind(String name) {

@@ -107,7 +107,19 @@ class FastPathAgreementTest {
             String json = new String(record.value(), StandardCharsets.UTF_8);
             for (String edited : List.of(json.replaceFirst("\\{", "{\"id\":\"dup\","), json + " {}", json + "  \n",
                     "\uFEFF" + json, " " + json, json.replace("\":\"", "\" : \""),
-                    json.replaceFirst("\"app\":\"mail\"", "\"app\":\"mail\",\"app\":\"x\""))) {
+                    json.replaceFirst("\"app\":\"mail\"", "\"app\":\"mail\",\"app\":\"x\""),
+                    // JSON syntax at the edges of the fast path's scanner
+                    json.replace("\"locale\":\"en\"", "\"locale\":\"en\","),
+                    json.replaceFirst("\\{", "{,"), json.replace(",", " ,\r\n\t"), json.replace(",", ",\u000B"),
+                    json.replace("\"app\"", "\"\\u0061pp\""), json.replace("\"mail\"", "\"ma\\/il\""),
+                    json.replace("\"mail\"", "\"ma\\qil\""), json.replace("\"mail\"", "\"ma\\u00zzil\""),
+                    json.replace("\"mail\"", "\"ma\til\""), json.replace("\"mail\"", "\"ma\\ud83d\\ude00il\""),
+                    json.replace("\"rating\":1", "\"rating\":01"), json.replace("\"rating\":1", "\"rating\":1.0"),
+                    json.replace("\"rating\":-1", "\"rating\":-01"), json.replace("\"rating\":1", "\"rating\":1e0"),
+                    json.replace("\"rating\":1", "\"rating\":+1"), json.replace("\"rating\":1", "\"rating\":true"),
+                    json.replaceFirst("\\}$", "]"), json.replaceFirst("\\}$", ""), json.replace(":", "::"),
+                    json.replaceFirst("\"messages\":\\[", "\"messages\":[ "),
+                    json.replaceFirst("\\}\\]", "},]"), json.replaceFirst("\\}\\]", "}]]"))) {
                 compared += agree(edited.getBytes(StandardCharsets.UTF_8)) ? 1 : 0;
             }
         }

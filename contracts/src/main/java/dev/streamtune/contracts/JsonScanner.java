@@ -1,0 +1,296 @@
+package dev.streamtune.contracts;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A pull tokenizer for the strict subset of JSON that feedback events are written in, for
+ * {@link FeedbackFastPath}: objects, arrays, strings and integers of up to nine digits, separated by
+ * JSON's four whitespace characters. It reads bytes that are known to be well-formed UTF-8 and builds
+ * a {@code String} straight from each string's bytes: an ASCII string without escapes is one copy,
+ * where Jackson's parser decodes into a char buffer and copies again.
+ *
+ * <p>Whatever lies outside the subset ({@code true}, {@code false}, {@code null}, fractions and
+ * exponents, longer integers, surrogate escapes, any syntax error) throws {@link Unsupported}; the fast
+ * path then gives the bytes to the full check, which decides and reports. So the scanner only has to
+ * be right about what it accepts: the JSON grammar for that subset (RFC 8259), strictly.
+ */
+final class JsonScanner {
+    /** The tokens of the subset, as Jackson names them. */
+    enum Token { START_OBJECT, END_OBJECT, START_ARRAY, END_ARRAY, FIELD_NAME, VALUE_STRING, VALUE_INT }
+
+    /** Thrown for anything outside the subset; carries no stack trace (it is control flow). */
+    static final class Unsupported extends RuntimeException {
+        private Unsupported() {
+            super("outside the fast path's JSON subset", null, false, false);
+        }
+    }
+
+    private static final Unsupported UNSUPPORTED = new Unsupported();
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final int MAX_DEPTH = 62;
+
+    // what may come next
+    private static final int ROOT = 0;
+    private static final int OBJECT_FIRST = 1; // a name or '}'
+    private static final int OBJECT_NEXT = 2; // ',' or '}'
+    private static final int AFTER_NAME = 3; // ':' and a value
+    private static final int ARRAY_FIRST = 4; // a value or ']'
+    private static final int ARRAY_NEXT = 5; // ',' or ']'
+    private static final int END = 6; // nothing but whitespace
+
+    private final byte[] bytes;
+    private int position;
+    private int state = ROOT;
+    private long objects; // bit d set: the container at depth d is an object, else an array
+    private int depth;
+    private String name;
+    private String text;
+    private int number;
+
+    JsonScanner(byte[] bytes) {
+        this.bytes = bytes;
+    }
+
+    /** The next token, or null at the end of the input after the root value. */
+    Token next() {
+        skipWhitespace();
+        switch (state) {
+            case ROOT -> {
+                return value();
+            }
+            case OBJECT_FIRST -> {
+                if (peek() == '}') {
+                    return close(true);
+                }
+                return fieldName();
+            }
+            case OBJECT_NEXT -> {
+                byte c = peek();
+                if (c == '}') {
+                    return close(true);
+                }
+                expect(c == ',');
+                position++;
+                skipWhitespace();
+                return fieldName();
+            }
+            case AFTER_NAME -> {
+                expect(peek() == ':');
+                position++;
+                skipWhitespace();
+                return value();
+            }
+            case ARRAY_FIRST -> {
+                if (peek() == ']') {
+                    return close(false);
+                }
+                return value();
+            }
+            case ARRAY_NEXT -> {
+                byte c = peek();
+                if (c == ']') {
+                    return close(false);
+                }
+                expect(c == ',');
+                position++;
+                skipWhitespace();
+                return value();
+            }
+            default -> {
+                expect(position == bytes.length);
+                return null;
+            }
+        }
+    }
+
+    /** The name of the last {@link Token#FIELD_NAME}. */
+    String currentName() {
+        return name;
+    }
+
+    /** The value of the last {@link Token#VALUE_STRING}. */
+    String text() {
+        return text;
+    }
+
+    /** The value of the last {@link Token#VALUE_INT}. */
+    int intValue() {
+        return number;
+    }
+
+    private Token fieldName() {
+        expect(peek() == '"');
+        name = string();
+        state = AFTER_NAME;
+        return Token.FIELD_NAME;
+    }
+
+    private Token value() {
+        byte c = peek();
+        if (c == '{' || c == '[') {
+            expect(depth < MAX_DEPTH);
+            position++;
+            boolean object = c == '{';
+            objects = object ? objects | (1L << depth) : objects & ~(1L << depth);
+            depth++;
+            state = object ? OBJECT_FIRST : ARRAY_FIRST;
+            return object ? Token.START_OBJECT : Token.START_ARRAY;
+        }
+        Token token;
+        if (c == '"') {
+            text = string();
+            token = Token.VALUE_STRING;
+        } else {
+            number = integer();
+            token = Token.VALUE_INT;
+        }
+        afterValue();
+        return token;
+    }
+
+    private Token close(boolean object) {
+        position++;
+        depth--;
+        afterValue();
+        return object ? Token.END_OBJECT : Token.END_ARRAY;
+    }
+
+    private void afterValue() {
+        state = depth == 0 ? END : (objects & (1L << (depth - 1))) != 0 ? OBJECT_NEXT : ARRAY_NEXT;
+    }
+
+    /** An integer: {@code -?(0|[1-9][0-9]{0,8})} not followed by a fraction or exponent. */
+    private int integer() {
+        int i = position;
+        boolean negative = i < bytes.length && bytes[i] == '-';
+        if (negative) {
+            i++;
+        }
+        int start = i;
+        int value = 0;
+        while (i < bytes.length && bytes[i] >= '0' && bytes[i] <= '9') {
+            value = value * 10 + (bytes[i] - '0');
+            i++;
+        }
+        int digits = i - start;
+        expect(digits >= 1 && digits <= 9 && (bytes[start] != '0' || digits == 1));
+        expect(i == bytes.length || (bytes[i] != '.' && bytes[i] != 'e' && bytes[i] != 'E'));
+        position = i;
+        return negative ? -value : value;
+    }
+
+    /** The string starting at the quote at {@code position}; leaves {@code position} after its closing quote. */
+    private String string() {
+        int start = position + 1;
+        int i = start;
+        long seen = 0; // high bits: some byte was >= 0x80
+        int end = bytes.length - 7;
+        while (i < end) {
+            long x = (long) LONGS.get(bytes, i);
+            // a quote, a backslash or a control character sets the high bit of its byte here
+            long stop = ((x - 0x2020202020202020L) & ~x) | zeroBytes(x ^ 0x2222222222222222L)
+                    | zeroBytes(x ^ 0x5C5C5C5C5C5C5C5CL);
+            if ((stop & 0x8080808080808080L) != 0) {
+                break;
+            }
+            seen |= x;
+            i += 8;
+        }
+        while (true) {
+            expect(i < bytes.length);
+            int c = bytes[i] & 0xFF;
+            if (c == '"') {
+                position = i + 1;
+                boolean ascii = (seen & 0x8080808080808080L) == 0;
+                return new String(bytes, start, i - start,
+                        ascii ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
+            }
+            if (c == '\\') {
+                return escapedString(start);
+            }
+            expect(c >= 0x20); // control characters must be escaped
+            seen |= c;
+            i++;
+        }
+    }
+
+    /** The string starting at {@code start} (after its quote) that holds escapes. */
+    private String escapedString(int start) {
+        StringBuilder out = new StringBuilder(64);
+        int i = start;
+        int run = start; // start of the bytes not yet copied
+        while (true) {
+            expect(i < bytes.length);
+            int c = bytes[i] & 0xFF;
+            if (c == '"') {
+                out.append(new String(bytes, run, i - run, StandardCharsets.UTF_8));
+                position = i + 1;
+                return out.toString();
+            }
+            expect(c >= 0x20);
+            if (c != '\\') {
+                i++;
+                continue;
+            }
+            out.append(new String(bytes, run, i - run, StandardCharsets.UTF_8));
+            expect(i + 1 < bytes.length);
+            char escaped = switch (bytes[i + 1]) {
+                case '"' -> '"';
+                case '\\' -> '\\';
+                case '/' -> '/';
+                case 'b' -> '\b';
+                case 'f' -> '\f';
+                case 'n' -> '\n';
+                case 'r' -> '\r';
+                case 't' -> '\t';
+                case 'u' -> unicodeEscape(i + 2);
+                default -> throw UNSUPPORTED;
+            };
+            out.append(escaped);
+            i += bytes[i + 1] == 'u' ? 6 : 2;
+            run = i;
+        }
+    }
+
+    /** The char of the four hex digits at {@code from}; surrogates are left to the full check. */
+    private char unicodeEscape(int from) {
+        expect(from + 4 <= bytes.length);
+        int value = 0;
+        for (int k = from; k < from + 4; k++) {
+            int digit = Character.digit(bytes[k], 16);
+            expect(digit >= 0 && bytes[k] < 0x80);
+            value = value * 16 + digit;
+        }
+        expect(!Character.isSurrogate((char) value));
+        return (char) value;
+    }
+
+    private byte peek() {
+        expect(position < bytes.length);
+        return bytes[position];
+    }
+
+    private void skipWhitespace() {
+        while (position < bytes.length) {
+            byte c = bytes[position];
+            if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+                return;
+            }
+            position++;
+        }
+    }
+
+    private static void expect(boolean condition) {
+        if (!condition) {
+            throw UNSUPPORTED;
+        }
+    }
+
+    /** High bit set in (at least) each zero byte of {@code x} whose bytes are all below 0x80 (others: any). */
+    private static long zeroBytes(long x) {
+        return (x - 0x0101010101010101L) & ~x;
+    }
+}
