@@ -213,7 +213,9 @@ class FastPathAgreementTest {
         Random random = new Random(3);
         String[] pieces = {"1", "2", "0", "9", "12", "555", "0132", "7946", " ", "-", ".", "+", "(", ")", "/", ",", "x",
             "a", "@", "sam", "example.com", "+44 20 7946 0958", "(415) 555-0132", "415-555-0132", "2026-11-27",
-            "10.0.0.1", "v1.2.3", "020 7946 0958", "07700 900123", "_", "é", "\n"};
+            "10.0.0.1", "v1.2.3", "020 7946 0958", "07700 900123", "_", "é", "\n",
+            // beyond Latin-1 (the digit search then reads chars, not bytes): a pair, a dash, a lone surrogate
+            "\ud83d\ude00", "\u2014", "\ud800"};
         int changed = 0;
         for (int i = 0; i < 50_000; i++) {
             StringBuilder text = new StringBuilder();
