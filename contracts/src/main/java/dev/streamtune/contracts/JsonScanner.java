@@ -61,40 +61,26 @@ final class JsonScanner {
             case ROOT -> {
                 return value();
             }
-            case OBJECT_FIRST -> {
-                if (peek() == '}') {
-                    return close(true);
+            case OBJECT_FIRST, ARRAY_FIRST -> {
+                boolean object = state == OBJECT_FIRST;
+                if (peek() == (object ? '}' : ']')) {
+                    return close(object);
                 }
-                return fieldName();
+                return object ? fieldName() : value();
             }
-            case OBJECT_NEXT -> {
+            case OBJECT_NEXT, ARRAY_NEXT -> {
+                boolean object = state == OBJECT_NEXT;
                 byte c = peek();
-                if (c == '}') {
-                    return close(true);
+                if (c == (object ? '}' : ']')) {
+                    return close(object);
                 }
                 expect(c == ',');
                 position++;
                 skipWhitespace();
-                return fieldName();
+                return object ? fieldName() : value();
             }
             case AFTER_NAME -> {
                 expect(peek() == ':');
-                position++;
-                skipWhitespace();
-                return value();
-            }
-            case ARRAY_FIRST -> {
-                if (peek() == ']') {
-                    return close(false);
-                }
-                return value();
-            }
-            case ARRAY_NEXT -> {
-                byte c = peek();
-                if (c == ']') {
-                    return close(false);
-                }
-                expect(c == ',');
                 position++;
                 skipWhitespace();
                 return value();
