@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -119,8 +120,8 @@ public final class IngestRun {
                 processed.join(10_000); // every offset is committed: all was processed
                 processed.interrupt();
                 CpuUse cpu = new CpuUse((processCpuNanos() - processCpuStart) / 1e3 / events,
-                        threadCpuNanos(applicationId, "-StreamThread-") / 1e3 / events,
-                        threadCpuNanos(applicationId, "-producer") / 1e3 / events);
+                        threadCpuNanos(applicationId, STREAM_THREAD) / 1e3 / events,
+                        threadCpuNanos(applicationId, PRODUCER_THREAD) / 1e3 / events);
                 long drainNanos = Math.max(1, done - firstOutput);
                 long processingNanos = processed.elapsedNanos();
                 return new Measurement(events / (processingNanos / 1e9), events / (drainNanos / 1e9),
@@ -148,12 +149,17 @@ public final class IngestRun {
                 .getProcessCpuTime();
     }
 
-    /** CPU time of the live threads whose names contain both parts (the application's own threads). */
-    private static long threadCpuNanos(String applicationId, String part) {
+    /** Stream threads are named {@code <client id>-StreamThread-<n>}. */
+    private static final Pattern STREAM_THREAD = Pattern.compile(".*-StreamThread-\\d+");
+    /** Producer I/O threads: {@code kafka-producer-network-thread | <client id>-StreamThread-<n>-producer}. */
+    private static final Pattern PRODUCER_THREAD = Pattern.compile("kafka-producer-network-thread \\| .*-producer");
+
+    /** CPU time of the application's live threads whose names match {@code name}. */
+    private static long threadCpuNanos(String applicationId, Pattern name) {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long sum = 0;
         for (Thread thread : Thread.getAllStackTraces().keySet()) {
-            if (thread.getName().contains(applicationId) && thread.getName().contains(part)) {
+            if (thread.getName().contains(applicationId) && name.matcher(thread.getName()).matches()) {
                 sum += Math.max(0, threads.getThreadCpuTime(thread.getId()));
             }
         }
