@@ -131,8 +131,9 @@ public final class IngestBenchmark {
             // one round the compiler still used about a fifth of the process's CPU during the counted runs
             // (broker, client and Streams code reaching C2), and the first counted run was the slowest.
             for (Mode mode : warmUpOrder(options.modes())) {
-                IngestRun.Measurement warmUp = IngestRun.measure(broker.bootstrapServers(), mode, options.streamThreads(),
-                        dir.resolve("state-warm-up-" + mode), "bench-warm-up-" + System.nanoTime(), options.events());
+                IngestRun.Measurement warmUp = IngestRun.measure(broker.bootstrapServers(), mode,
+                        options.streamThreads(), dir.resolve("state-warm-up-" + mode),
+                        "bench-warm-up-" + System.nanoTime(), options.events());
                 out.printf("  warm-up %-17s (not counted): %,9.0f events/s%n", mode.label(), warmUp.eventsPerSecond());
                 out.flush();
             }
@@ -140,8 +141,9 @@ public final class IngestBenchmark {
             Map<Mode, List<Double>> committedRates = new EnumMap<>(Mode.class);
             for (int repeat = 0; repeat < options.repeats(); repeat++) {
                 for (Mode mode : options.modes()) {
-                    IngestRun.Measurement m = IngestRun.measure(broker.bootstrapServers(), mode, options.streamThreads(),
-                            dir.resolve("state-" + mode + "-" + repeat), "bench-" + mode.name().toLowerCase()
+                    IngestRun.Measurement m = IngestRun.measure(broker.bootstrapServers(), mode,
+                            options.streamThreads(), dir.resolve("state-" + mode + "-" + repeat),
+                            "bench-" + mode.name().toLowerCase()
                                     .replace('_', '-') + "-" + repeat + "-" + System.nanoTime(), options.events());
                     rates.computeIfAbsent(mode, k -> new ArrayList<>()).add(m.eventsPerSecond());
                     committedRates.computeIfAbsent(mode, k -> new ArrayList<>()).add(m.committedEventsPerSecond());
@@ -192,7 +194,7 @@ public final class IngestBenchmark {
                     100 * results.median(Mode.INGEST_EXACTLY_ONCE) / results.median(Mode.PASS_THROUGH_EXACTLY_ONCE));
         }
         if (r.containsKey(Mode.PASS_THROUGH_AT_LEAST_ONCE) && r.containsKey(Mode.IO_ONLY_EXACTLY_ONCE)) {
-            out.printf("I/O only (exactly_once_v2) / pass-through (alo):  %5.1f%% (what ingest's Kafka I/O alone allows)%n",
+            out.printf("I/O only (exactly_once_v2) / pass-through (alo):  %5.1f%% (ingest's Kafka I/O alone)%n",
                     100 * results.median(Mode.IO_ONLY_EXACTLY_ONCE) / results.median(Mode.PASS_THROUGH_AT_LEAST_ONCE));
         }
         if (r.containsKey(Mode.INGEST_AT_LEAST_ONCE) && r.containsKey(Mode.INGEST_EXACTLY_ONCE)) {
