@@ -64,7 +64,7 @@ public final class IngestBenchmark {
      */
     public record Options(int events, int repeats, int partitions, int streamThreads, List<Mode> modes) {
         /** One stream thread per partition: each partition carries one of the two adapters. */
-        public static final Options DEFAULTS = new Options(400_000, 3, 2, 2, List.of(Mode.values()));
+        public static final Options DEFAULTS = new Options(400_000, 5, 2, 2, List.of(Mode.values()));
 
         public Options {
             if (events < 1000) {
