@@ -50,10 +50,10 @@ public final class StreamtuneCommand implements Runnable {
     private static int badArgument(CommandLine.ParameterException e, String[] args) {
         CommandLine command = e.getCommandLine();
         PrintWriter err = command.getErr();
-        err.println(command.getCommandName().equals("streamtune")
-                ? "streamtune: " + e.getMessage()
-                : "streamtune " + command.getCommandName() + ": " + e.getMessage()
-                        + " (see 'streamtune " + command.getCommandName() + " --help')");
+        String name = command.getCommandSpec().qualifiedName(); // e.g. "streamtune bench ingest"
+        err.println(command.getParent() == null
+                ? name + ": " + e.getMessage()
+                : name + ": " + e.getMessage() + " (see '" + name + " --help')");
         err.flush();
         return 2;
     }
@@ -61,11 +61,8 @@ public final class StreamtuneCommand implements Runnable {
     /** A failure while running: one line (the stack trace only with STREAMTUNE_DEBUG), exit 1. */
     private static int failure(Exception e, CommandLine command, CommandLine.ParseResult parsed) {
         PrintWriter err = command.getErr();
-        if (e instanceof UserError) {
-            err.println("streamtune " + command.getCommandName() + ": " + e.getMessage());
-        } else {
-            err.println("streamtune " + command.getCommandName() + ": " + describe(e));
-        }
+        String name = command.getCommandSpec().qualifiedName();
+        err.println(name + ": " + (e instanceof UserError ? e.getMessage() : describe(e)));
         if (System.getenv("STREAMTUNE_DEBUG") != null) {
             e.printStackTrace(err);
         }

@@ -55,6 +55,14 @@ class CommandLineErrorsTest {
     }
 
     @Test
+    void nestedCommandsAreNamedInFull() {
+        Run run = run("bench", "ingest", "--stream-threads", "0");
+        assertEquals(2, run.exitCode());
+        assertOneLine(run.err(), "streamtune bench ingest: streamThreads must be at least 1, got 0 "
+                + "(see 'streamtune bench ingest --help')");
+    }
+
+    @Test
     void unknownOptionIsOneLineAndExit2() {
         Run run = run("topics", "--colour");
         assertEquals(2, run.exitCode());
