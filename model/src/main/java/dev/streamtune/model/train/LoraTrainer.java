@@ -11,6 +11,7 @@ import dev.streamtune.model.lora.LoraAdapter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * Trains a LoRA adapter on a frozen base model: SFT steps (causal-LM loss on completion tokens) and DPO
@@ -61,18 +62,23 @@ public final class LoraTrainer implements AutoCloseable {
         RECORDING.lock();
         try (NDManager step = model.manager().newSubManager()) {
             boolean dropout = seedDropout();
-            double loss;
-            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                NDArray logits = forward(step, tokens, adapter, dropout);                          // [B,T,V]
-                NDArray objective = Losses.causalLmLoss(logits, tokens.targets(step), tokens.lossWeights(step));
-                collector.backward(objective);
-                loss = scalar(objective);
-            }
-            double norm = optimizer.step();
-            return new StepResult(optimizer.stepCount(), loss, norm, (long) tokens.rows() * tokens.length());
+            return descend(tokens, () -> Losses.causalLmLoss(forward(step, tokens, adapter, dropout), // [B,T,V]
+                    tokens.targets(step), tokens.lossWeights(step)));
         } finally {
             RECORDING.unlock();
         }
+    }
+
+    /** Backward through the objective (built with gradients recorded), one AdamW step, the step's result. */
+    private StepResult descend(TokenBatch tokens, Supplier<NDArray> objective) {
+        double loss;
+        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            NDArray value = objective.get();
+            collector.backward(value);
+            loss = scalar(value);
+        }
+        double norm = optimizer.step();
+        return new StepResult(optimizer.stepCount(), loss, norm, (long) tokens.rows() * tokens.length());
     }
 
     /**
@@ -94,16 +100,12 @@ public final class LoraTrainer implements AutoCloseable {
             try (NoGrad noGrad = NoGrad.enter()) {
                 reference = Losses.sequenceLogProbs(forward(step, tokens, null, false), targets, weights);
             }
-            double loss;
-            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            NDArray frozen = reference;
+            return descend(tokens, () -> {
                 NDArray policy = Losses.sequenceLogProbs(forward(step, tokens, adapter, dropout), targets, weights); // [2N]
-                NDArray objective = Losses.dpoLoss(policy.get("0:" + n), policy.get(n + ":"),
-                        reference.get("0:" + n), reference.get(n + ":"), config.dpoBeta());
-                collector.backward(objective);
-                loss = scalar(objective);
-            }
-            double norm = optimizer.step();
-            return new StepResult(optimizer.stepCount(), loss, norm, (long) tokens.rows() * tokens.length());
+                return Losses.dpoLoss(policy.get("0:" + n), policy.get(n + ":"),
+                        frozen.get("0:" + n), frozen.get(n + ":"), config.dpoBeta());
+            });
         } finally {
             RECORDING.unlock();
         }
