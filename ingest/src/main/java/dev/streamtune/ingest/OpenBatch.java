@@ -2,7 +2,6 @@ package dev.streamtune.ingest;
 
 import dev.streamtune.contracts.TrainingBatch;
 import dev.streamtune.contracts.TrainingBatch.CloseReason;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -94,23 +93,29 @@ final class OpenBatch {
      * written directly around the already serialised examples.
      */
     byte[] close(CloseReason reason, long closedAtMs) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(bytes);
         // adapter ids, close reasons and RFC 3339 instants never need JSON escaping
-        write(out, "{\"schema\":\"" + TrainingBatch.SCHEMA_V1 + "\",\"adapter\":\"" + adapter
+        byte[] head = ("{\"schema\":\"" + TrainingBatch.SCHEMA_V1 + "\",\"adapter\":\"" + adapter
                 + "\",\"sequence\":" + sequence + ",\"closedBy\":\"" + reason.wireName()
                 + "\",\"openedAt\":\"" + Instant.ofEpochMilli(openedAtMs) + "\",\"closedAt\":\""
-                + Instant.ofEpochMilli(closedAtMs) + "\",\"examples\":[");
+                + Instant.ofEpochMilli(closedAtMs) + "\",\"examples\":[").getBytes(StandardCharsets.US_ASCII);
+        // one array of the exact size: the examples are copied once (a batch is tens of kilobytes)
+        int size = head.length + Math.max(0, examples.size() - 1) + 2;
+        for (byte[] example : examples) {
+            size += example.length;
+        }
+        byte[] out = new byte[size];
+        System.arraycopy(head, 0, out, 0, head.length);
+        int at = head.length;
         for (int i = 0; i < examples.size(); i++) {
             if (i > 0) {
-                out.write(',');
+                out[at++] = ',';
             }
-            out.writeBytes(examples.get(i));
+            byte[] example = examples.get(i);
+            System.arraycopy(example, 0, out, at, example.length);
+            at += example.length;
         }
-        write(out, "]}");
-        return out.toByteArray();
-    }
-
-    private static void write(ByteArrayOutputStream out, String ascii) {
-        out.writeBytes(ascii.getBytes(StandardCharsets.US_ASCII));
+        out[at++] = ']';
+        out[at] = '}';
+        return out;
     }
 }
