@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValueUtils;
@@ -65,6 +66,7 @@ public final class TorchKernels {
     private final NDArray siluMul;          // method selectors, see the class comment
     private final NDArray causalAttention;
     private final NDArray loraAdd;
+    private final NDArray adamwStep;
 
     private TorchKernels() {
         Engine.getEngine("PyTorch");
@@ -77,6 +79,7 @@ public final class TorchKernels {
         this.siluMul = selector("silu_mul");
         this.causalAttention = selector("causal_attention");
         this.loraAdd = selector("lora_add_");
+        this.adamwStep = selector("adamw_step");
     }
 
     /**
@@ -147,6 +150,37 @@ public final class TorchKernels {
      */
     public static NDArray loraAdd(NDArray y, NDArray x, NDArray a, NDArray b, NDArray scaling) {
         return get().call(get().loraAdd, y, x, a, b, scaling);
+    }
+
+    /** Names that make DJL pass arrays to a TorchScript method as lists, in the order given. */
+    public static final String PARAMETERS = "parameters[]";
+    public static final String GRADIENTS = "gradients[]";
+    public static final String FIRST_MOMENTS = "first_moments[]";
+    public static final String SECOND_MOMENTS = "second_moments[]";
+    public static final String STEPS = "steps[]";
+
+    /**
+     * One AdamW step over all parameters at once (as torch.optim.AdamW with {@code fused=True}, after
+     * torch.nn.utils.clip_grad_norm_): the global gradient norm, gradients scaled by
+     * {@code min(1, maxNorm / (norm + 1e-6))} when {@code maxNorm > 0}, each step count + 1, libtorch's
+     * {@code _fused_adamw_} (one pass over each parameter, its gradient and moments) and gradients zeroed. Nothing
+     * is changed when the norm is not finite. Must run with gradient recording off.
+     *
+     * @param lists    arrays named {@link #PARAMETERS}, {@link #GRADIENTS}, {@link #FIRST_MOMENTS},
+     *                 {@link #SECOND_MOMENTS} and {@link #STEPS} (float32 scalars), in that order, n of each
+     * @param settings float64 [lr, beta1, beta2, eps, weight decay, max norm]
+     * @return the global gradient norm before clipping
+     */
+    public static double adamwStep(NDList lists, NDArray settings) {
+        TorchKernels k = get();
+        NDList inputs = new NDList(lists.size() + 2);
+        inputs.addAll(lists);
+        inputs.add(settings);
+        inputs.add(k.adamwStep);
+        JniUtils.setGraphExecutorOptimize(false);
+        try (NDList result = IValueUtils.forward(k.module, inputs, false)) {
+            return result.singletonOrThrow().toType(DataType.FLOAT64, false).getDouble();
+        }
     }
 
     private NDArray call(NDArray method, NDArray... inputs) {

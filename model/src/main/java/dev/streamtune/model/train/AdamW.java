@@ -5,15 +5,23 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.streamtune.model.NoGrad;
+import dev.streamtune.model.TorchKernels;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * AdamW exactly as torch.optim.AdamW (with optional global-norm clipping as
- * torch.nn.utils.clip_grad_norm_), executed by the engine's fused {@code adamUpdate} kernel.
+ * torch.nn.utils.clip_grad_norm_). With {@link TorchKernels} (the default) one call does the whole step for all
+ * parameters: norm, clipping, libtorch's multi-tensor {@code _fused_adamw_} (torch.optim.AdamW's
+ * {@code fused=True}) and zeroing the gradients. Otherwise each parameter goes through DJL's fused
+ * {@code adamUpdate} kernel, as follows.
  *
- * <p>The fused kernel computes {@code m ← β₁m + (1−β₁)g·s}, {@code v ← β₂v + (1−β₂)(g·s)²},
+ * <p>The DJL kernel computes {@code m ← β₁m + (1−β₁)g·s}, {@code v ← β₂v + (1−β₂)(g·s)²},
  * {@code w ← w − η'·m / (√v + ε')} and zeroes g, where s is its gradient rescale factor and η', ε' are passed
  * in. AdamW's step is {@code w ← w − lr·m̂ / (√v̂ + ε)} with {@code m̂ = m / (1−β₁ᵗ)},
  * {@code v̂ = v / (1−β₂ᵗ)}; multiplying through by {@code √(1−β₂ᵗ)} gives the kernel's form with
@@ -32,9 +40,17 @@ public final class AdamW implements AutoCloseable {
     private final NDManager manager;
     private final List<NDArray> firstMoments = new ArrayList<>();
     private final List<NDArray> secondMoments = new ArrayList<>();
+    private final NDList stepLists; // parameters, first and second moments, step counts, named for TorchKernels
+    private final List<NDArray> stepCounts = new ArrayList<>(); // float32 [1], one per parameter (t)
     private long step;
+    /** Every element; {@code set(ALL, ...)} writes into an array's own memory, which views share. */
+    private static final NDIndex ALL = new NDIndex(":");
 
-    /** Optimizer state (zeros) for {@code parameters}, owned by a sub-manager of {@code parent}. */
+    /**
+     * Optimizer state (zeros) for {@code parameters}, owned by a sub-manager of {@code parent}. The optimizer
+     * keeps views of the parameters: update them only in place from now on (DJL's {@code set(Buffer)} gives an
+     * array new memory, which the views would not see).
+     */
     public AdamW(List<NDArray> parameters, AdamWConfig config, NDManager parent) {
         this.parameters = List.copyOf(parameters);
         this.config = config;
@@ -42,6 +58,24 @@ public final class AdamW implements AutoCloseable {
         for (NDArray p : this.parameters) {
             firstMoments.add(manager.zeros(p.getShape(), p.getDataType()));
             secondMoments.add(manager.zeros(p.getShape(), p.getDataType()));
+            stepCounts.add(manager.zeros(new Shape(1), DataType.FLOAT32));
+        }
+        this.stepLists = new NDList();
+        try (NoGrad noGrad = NoGrad.enter()) {
+            addViews(this.parameters, TorchKernels.PARAMETERS);
+        }
+        addViews(firstMoments, TorchKernels.FIRST_MOMENTS);
+        addViews(secondMoments, TorchKernels.SECOND_MOMENTS);
+        addViews(stepCounts, TorchKernels.STEPS);
+    }
+
+    /** Views of {@code arrays} under a list name (the arrays keep their own names), owned by this optimizer. */
+    private void addViews(List<NDArray> arrays, String listName) {
+        for (NDArray array : arrays) {
+            NDArray view = array.reshape(array.getShape());
+            view.attach(manager);
+            view.setName(listName);
+            stepLists.add(view);
         }
     }
 
@@ -77,6 +111,34 @@ public final class AdamW implements AutoCloseable {
 
     /** One AdamW step at learning rate {@code lr} (for schedules); returns the gradient norm before clipping. */
     public double step(double lr) {
+        if (!TorchKernels.enabled()) {
+            return stepParameterByParameter(lr);
+        }
+        double norm;
+        try (NoGrad noGrad = NoGrad.enter(); NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            int n = parameters.size();
+            NDList lists = new NDList(5 * n);
+            lists.addAll(stepLists.subNDList(0, n));                         // parameters
+            for (NDArray p : parameters) {
+                NDArray gradient = p.getGradient();
+                gradient.setName(TorchKernels.GRADIENTS);
+                lists.add(gradient);
+            }
+            lists.addAll(stepLists.subNDList(n));                            // moments, step counts
+            NDArray settings = manager.create(new double[] {lr, config.beta1(), config.beta2(), config.epsilon(),
+                    config.weightDecay(), config.maxGradNorm()});
+            norm = TorchKernels.adamwStep(lists, settings);
+        }
+        if (!Double.isFinite(norm)) {
+            throw new IllegalStateException("gradient norm is " + norm + "; refusing to update");
+        }
+        step++;
+        return norm;
+    }
+
+    /** The same step through DJL's per-parameter {@code adamUpdate} (the kernels off). */
+    private double stepParameterByParameter(double lr) {
         double norm = gradientNorm();
         if (!Double.isFinite(norm)) {
             throw new IllegalStateException("gradient norm is " + norm + "; refusing to update");
@@ -101,6 +163,7 @@ public final class AdamW implements AutoCloseable {
                         new NDList(weight),
                         (float) lr, stepSize, 0f, (float) clip, Float.MAX_VALUE,
                         (float) config.beta1(), (float) config.beta2(), epsilon, false, true);
+                stepCounts.get(i).set(ALL, step);
             }
         }
         return norm;
@@ -128,13 +191,16 @@ public final class AdamW implements AutoCloseable {
             copyInto(state.get("v." + i), secondMoments.get(i), "v." + i);
         }
         step = state.get("step").toLongArray()[0];
+        for (NDArray count : stepCounts) {
+            count.set(ALL, step);
+        }
     }
 
     private static void copyInto(NDArray source, NDArray target, String name) {
         if (source == null || !source.getShape().equals(target.getShape())) {
             throw new IllegalArgumentException("optimizer state " + name + " is missing or has the wrong shape");
         }
-        target.set(source.toType(target.getDataType(), false).toByteBuffer());
+        target.set(ALL, source.toType(target.getDataType(), false)); // in place: the views above must see it
     }
 
     @Override

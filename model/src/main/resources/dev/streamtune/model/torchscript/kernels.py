@@ -37,3 +37,26 @@ class Kernels(Module):
       else:
         _2 = torch.add_(y, torch.linear(down, b), alpha=alpha)
     return y
+  def adamw_step(self: __torch__.Kernels,
+    params: List[Tensor],
+    grads: List[Tensor],
+    exp_avgs: List[Tensor],
+    exp_avg_sqs: List[Tensor],
+    steps: List[Tensor],
+    settings: Tensor) -> Tensor:
+    lr = float(torch.select(settings, 0, 0))
+    beta1 = float(torch.select(settings, 0, 1))
+    beta2 = float(torch.select(settings, 0, 2))
+    eps = float(torch.select(settings, 0, 3))
+    weight_decay = float(torch.select(settings, 0, 4))
+    max_norm = float(torch.select(settings, 0, 5))
+    norm = torch.linalg_vector_norm(torch.stack(torch._foreach_norm(grads, 2)), 2)
+    if bool(torch.isfinite(norm)):
+      if torch.gt(max_norm, 0.):
+        clip = torch.div(max_norm, torch.add(float(norm), 1.0e-06))
+        if torch.lt(clip, 1.):
+          torch._foreach_mul_(grads, clip)
+      torch._foreach_add_(steps, 1.)
+      torch._fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, annotate(List[Tensor], []), steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False)
+      torch._foreach_zero_(grads)
+    return norm

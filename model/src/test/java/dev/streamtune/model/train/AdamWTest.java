@@ -8,9 +8,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.streamtune.model.TorchKernels;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The fused-kernel AdamW against a plain double-precision transcription of torch.optim.AdamW. */
 class AdamWTest {
@@ -62,15 +65,25 @@ class AdamWTest {
         }
     }
 
-    @Test
-    void fusedUpdateMatchesReferenceAdamWWithDecayAndClipping() {
+    @AfterEach
+    void kernelsBackOn() {
+        TorchKernels.setEnabled(true);
+    }
+
+    /** With the kernels: libtorch's multi-tensor _fused_adamw_; without: DJL's adamUpdate per parameter. */
+    @ParameterizedTest(name = "kernels {0}")
+    @ValueSource(booleans = {true, false})
+    void fusedUpdateMatchesReferenceAdamWWithDecayAndClipping(boolean kernels) {
+        TorchKernels.setEnabled(kernels);
         // clipping active (norm of the random gradients ≫ 0.5), weight decay on, eps large enough to matter
         AdamWConfig config = new AdamWConfig(0.01, 0.9, 0.99, 1e-3, 0.1, 0.5);
         checkAgainstReference(config, 5.0);
     }
 
-    @Test
-    void fusedUpdateMatchesReferenceAdamWWithoutClipping() {
+    @ParameterizedTest(name = "kernels {0}")
+    @ValueSource(booleans = {true, false})
+    void fusedUpdateMatchesReferenceAdamWWithoutClipping(boolean kernels) {
+        TorchKernels.setEnabled(kernels);
         AdamWConfig config = new AdamWConfig(0.003, 0.8, 0.999, 1e-8, 0.0, 0.0);
         checkAgainstReference(config, 0.01);
     }
@@ -135,5 +148,50 @@ class AdamWTest {
                 assertTrue(config.learningRate() > 0);
             }
         }
+    }
+
+    /**
+     * An optimizer restored from another's {@link AdamW#state} continues exactly as the original would: same
+     * moments and step count (the bias corrections depend on it), so the same next update.
+     */
+    @ParameterizedTest(name = "kernels {0}")
+    @ValueSource(booleans = {true, false})
+    void restoredStateContinuesLikeTheOriginal(boolean kernels) {
+        TorchKernels.setEnabled(kernels);
+        AdamWConfig config = new AdamWConfig(0.01, 0.9, 0.99, 1e-3, 0.1, 0.5);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray original = manager.randomNormal(new Shape(3, 5));
+            original.setRequiresGradient(true);
+            NDArray restored;
+            try (AdamW first = new AdamW(List.of(original), config, manager)) {
+                for (int step = 0; step < 3; step++) {
+                    descend(first, original, manager.randomNormal(new Shape(3, 5)));
+                }
+                restored = original.duplicate(); // as the adapter's checkpoint restores it
+                restored.setRequiresGradient(true);
+                try (AdamW second = new AdamW(List.of(restored), config, manager)) {
+                    second.loadState(first.state(manager));
+                    assertEquals(3, second.stepCount());
+                    // a gradient unlike the previous ones: with a constant gradient, bias-corrected moments
+                    // are the same whatever the step count
+                    NDArray coefficients = manager.randomNormal(new Shape(3, 5)).mul(10);
+                    descend(first, original, coefficients);
+                    descend(second, restored, coefficients);
+                }
+            }
+            float[] expected = original.toFloatArray();
+            float[] actual = restored.toFloatArray();
+            for (int j = 0; j < expected.length; j++) {
+                assertEquals(expected[j], actual[j], 1e-7f, "element " + j);
+            }
+        }
+    }
+
+    /** One step on the gradient of sum(coefficients · parameter). */
+    private static void descend(AdamW optimizer, NDArray parameter, NDArray coefficients) {
+        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            collector.backward(parameter.mul(coefficients).sum());
+        }
+        optimizer.step();
     }
 }
