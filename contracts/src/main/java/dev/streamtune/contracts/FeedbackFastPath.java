@@ -3,9 +3,6 @@ package dev.streamtune.contracts;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -408,24 +405,62 @@ final class FeedbackFastPath {
     }
 
     /** Whether the bytes are well-formed UTF-8 (ASCII, the usual case, eight bytes at a time). */
-    private static boolean isUtf8(byte[] bytes) {
+    /**
+     * Whether {@code bytes} are well-formed UTF-8 (RFC 3629: shortest form, no surrogates, nothing above
+     * U+10FFFF), exactly what the JDK's decoder accepts when it reports malformed input; without decoding.
+     */
+    static boolean isUtf8(byte[] bytes) {
         int i = 0;
-        for (int end = bytes.length - 7; i < end; i += 8) {
-            if (((long) LONGS.get(bytes, i) & 0x8080808080808080L) != 0) {
-                break;
-            }
-        }
-        for (; i < bytes.length; i++) {
-            if (bytes[i] < 0) {
-                try {
-                    StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                            .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes));
-                    return true;
-                } catch (CharacterCodingException e) {
-                    return false;
+        int n = bytes.length;
+        while (true) {
+            for (int end = n - 7; i < end; i += 8) { // ASCII, eight bytes at a time
+                if (((long) LONGS.get(bytes, i) & 0x8080808080808080L) != 0) {
+                    break;
                 }
             }
+            while (i < n && bytes[i] >= 0) {
+                i++;
+            }
+            if (i == n) {
+                return true;
+            }
+            int lead = bytes[i] & 0xFF;
+            if (lead < 0xC2) {
+                return false; // a continuation byte, or the lead of an overlong two-byte form
+            } else if (lead < 0xE0) {
+                if (i + 1 >= n || !isContinuation(bytes[i + 1])) {
+                    return false;
+                }
+                i += 2;
+            } else if (lead < 0xF0) {
+                // E0: A0..BF second (no overlong form); ED: 80..9F (no surrogates D800..DFFF)
+                int low = lead == 0xE0 ? 0xA0 : 0x80;
+                int high = lead == 0xED ? 0x9F : 0xBF;
+                if (i + 2 >= n || !inRange(bytes[i + 1], low, high) || !isContinuation(bytes[i + 2])) {
+                    return false;
+                }
+                i += 3;
+            } else if (lead < 0xF5) {
+                // F0: 90..BF second (no overlong form); F4: 80..8F (nothing above U+10FFFF)
+                int low = lead == 0xF0 ? 0x90 : 0x80;
+                int high = lead == 0xF4 ? 0x8F : 0xBF;
+                if (i + 3 >= n || !inRange(bytes[i + 1], low, high) || !isContinuation(bytes[i + 2])
+                        || !isContinuation(bytes[i + 3])) {
+                    return false;
+                }
+                i += 4;
+            } else {
+                return false; // F5..FF never appear in UTF-8
+            }
         }
-        return true;
+    }
+
+    private static boolean isContinuation(byte b) {
+        return (b & 0xC0) == 0x80;
+    }
+
+    private static boolean inRange(byte b, int low, int high) {
+        int v = b & 0xFF;
+        return v >= low && v <= high;
     }
 }
