@@ -35,6 +35,9 @@ public final class AdamW implements AutoCloseable {
         dev.streamtune.model.CpuTuning.apply(); // before libtorch loads: MKL's AVX-512 kernels on AMD
     }
 
+    /** Every element; {@code set(ALL, ...)} writes into an array's own memory, which views share. */
+    private static final NDIndex ALL = new NDIndex(":");
+
     private final List<NDArray> parameters;
     private final AdamWConfig config;
     private final NDManager manager;
@@ -43,8 +46,6 @@ public final class AdamW implements AutoCloseable {
     private final NDList stepLists; // parameters, first and second moments, step counts, named for TorchKernels
     private final List<NDArray> stepCounts = new ArrayList<>(); // float32 [1], one per parameter (t)
     private long step;
-    /** Every element; {@code set(ALL, ...)} writes into an array's own memory, which views share. */
-    private static final NDIndex ALL = new NDIndex(":");
 
     /**
      * Optimizer state (zeros) for {@code parameters}, owned by a sub-manager of {@code parent}. The optimizer
