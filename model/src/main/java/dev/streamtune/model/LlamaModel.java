@@ -54,6 +54,7 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray inverseFrequencies; // [D/2], float32: theta^(-2i/D)
     private final NDArray inverseScoreScale;  // scalar 1/√D (an owned array: see Tensors.scalar)
     private final NDArray minusHalf;          // scalar −0.5, the RMSNorm exponent (owned, as above)
+    private final NDArray inverseHidden;      // scalar 1/C (owned, as above)
 
     /** One decoder block's weights. Projection weights are [out, in]; biases [out] or null. */
     private static final class Layer {
@@ -112,6 +113,7 @@ public final class LlamaModel implements AutoCloseable {
         this.inverseFrequencies = Tensors.owned(manager.create(inverse));
         this.inverseScoreScale = Tensors.scalar(manager, 1.0 / Math.sqrt(config.headDim()), dataType);
         this.minusHalf = Tensors.scalar(manager, -0.5, dataType);
+        this.inverseHidden = Tensors.scalar(manager, 1.0 / config.hiddenSize(), dataType);
     }
 
     /**
@@ -269,7 +271,7 @@ public final class LlamaModel implements AutoCloseable {
 
         NDArray ids = inputIds.getDataType() == DataType.INT64 ? inputIds : inputIds.toType(DataType.INT64, false);
         NDArray x = ids.getNDArrayInternal().embedding(ids, tokenEmbedding, SparseFormat.DENSE).singletonOrThrow(); // [B,T,C]
-        NDArray[] cosSin = rotaryTables(m, attentionMask, past, steps);  // cos, sin: [1|B, 1, T, D]
+        NDArray[] cosSin = rotaryTables(m, attentionMask, past, steps);  // cos, sin, ±sin: [1|B, 1, T, D]
         // plain causal self-attention (no cache, no padding): libtorch's fused kernel, no explicit mask needed
         boolean causalOnly = cache == null && attentionMask == null && steps > 1 && TorchKernels.enabled();
         NDArray maskBias = causalOnly ? null : attentionBias(m, attentionMask, past, steps); // [1|B, 1, T, S] or null
@@ -284,8 +286,8 @@ public final class LlamaModel implements AutoCloseable {
                     .reshape(batch, steps, kvHeads, headDim).transpose(0, 2, 1, 3);                   // [B,K,T,D]
             NDArray v = project(h, l, Projection.V, adapter, training)
                     .reshape(batch, steps, kvHeads, headDim).transpose(0, 2, 1, 3);                   // [B,K,T,D]
-            q = rotate(q, cosSin[0], cosSin[1]);                                                      // [B,H,T,D]
-            k = rotate(k, cosSin[0], cosSin[1]);                                                      // [B,K,T,D]
+            q = rotate(q, cosSin);                                                                    // [B,H,T,D]
+            k = rotate(k, cosSin);                                                                    // [B,K,T,D]
             if (cache != null) {
                 NDArray[] all = cache.append(l, k, v);
                 k = all[0];                                                                           // [B,K,S,D]
@@ -359,21 +361,31 @@ public final class LlamaModel implements AutoCloseable {
     /** RMSNorm: {@code x · (mean(x²) + eps)^(−1/2) · w} over the last axis (as HF: x · rsqrt(var + eps) · w). */
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         int last = x.getShape().dimension() - 1;
-        NDArray inverseRms = x.square().mean(new int[] {last}, true).add(config.rmsNormEps()).pow(minusHalf); // [..,1]
+        // mean(x²) as ‖x‖²/C: the norm is one reduction over x and its backward one pass (x·g/‖x‖), where
+        // square-then-mean writes and reads an x-sized temporary and takes three passes back
+        NDArray inverseRms = x.norm(2, new int[] {last}, true).square().mul(inverseHidden)        // [..,1]
+                .add(config.rmsNormEps()).pow(minusHalf);                                       // [..,1]
         return x.mul(inverseRms).mul(weight);                                                  // [..,C]
     }
 
-    /** Rotary embedding, HF layout: {@code x·cos + rotate_half(x)·sin}, rotate_half(x) = [−x₂, x₁]. */
-    private static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
+    /**
+     * Rotary embedding, HF layout: {@code x·cos + rotate_half(x)·sin}, rotate_half(x) = [−x₂, x₁]; through
+     * {@link TorchKernels#rotary} (one roll and one addcmul) when available, else spelled out.
+     */
+    private static NDArray rotate(NDArray x, NDArray[] cosSin) {
+        if (TorchKernels.enabled()) {
+            return TorchKernels.rotary(x, cosSin[0], cosSin[2]);
+        }
         long half = x.getShape().get(3) / 2;
         NDList halves = x.split(new long[] {half}, 3);                  // x₁, x₂: [B,*,T,D/2]
         NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3); // [−x₂, x₁]: [B,*,T,D]
-        return x.mul(cos).add(rotated.mul(sin));
+        return x.mul(cosSin[0]).add(rotated.mul(cosSin[1]));
     }
 
     /**
-     * cos and sin of position·θᵢ for the new tokens, duplicated across the two halves of each head:
-     * {@code [1, 1, T, D]} when positions are P..P+T−1, {@code [B, 1, T, D]} when derived from a padding mask.
+     * cos and sin of position·θᵢ for the new tokens, duplicated across the two halves of each head, and sin with
+     * its first half negated (rotate_half's sign, for {@link TorchKernels#rotary}): {@code [1, 1, T, D]} when
+     * positions are P..P+T−1, {@code [B, 1, T, D]} when derived from a padding mask.
      */
     private NDArray[] rotaryTables(NDManager m, NDArray attentionMask, long past, long steps) {
         NDArray positions;                                                              // [1|B, T] float32
@@ -387,11 +399,14 @@ public final class LlamaModel implements AutoCloseable {
         NDArray both = angles.concat(angles, 2).expandDims(1);                            // [1|B, 1, T, D]
         NDArray cos = both.cos();
         NDArray sin = both.sin();
+        NDArray halfSin = angles.sin();                                                   // [1|B, T, D/2]
+        NDArray signedSin = halfSin.neg().concat(halfSin, 2).expandDims(1);               // [1|B, 1, T, D]
         if (dataType != DataType.FLOAT32) {
             cos = cos.toType(dataType, false);
             sin = sin.toType(dataType, false);
+            signedSin = signedSin.toType(dataType, false);
         }
-        return new NDArray[] {cos, sin};
+        return new NDArray[] {cos, sin, signedSin};
     }
 
     /**

@@ -67,6 +67,7 @@ public final class TorchKernels {
     private final NDArray causalAttention;
     private final NDArray loraAdd;
     private final NDArray adamwStep;
+    private final NDArray rotary;
 
     private TorchKernels() {
         Engine.getEngine("PyTorch");
@@ -80,6 +81,7 @@ public final class TorchKernels {
         this.causalAttention = selector("causal_attention");
         this.loraAdd = selector("lora_add_");
         this.adamwStep = selector("adamw_step");
+        this.rotary = selector("rotary");
     }
 
     /**
@@ -150,6 +152,21 @@ public final class TorchKernels {
      */
     public static NDArray loraAdd(NDArray y, NDArray x, NDArray a, NDArray b, NDArray scaling) {
         return get().call(get().loraAdd, y, x, a, b, scaling);
+    }
+
+    /**
+     * Rotary embedding in HF's rotate-half layout, {@code x·cos + rotate_half(x)·sin}, as
+     * {@code addcmul(x·cos, roll(x, D/2), signedSin)}: rolling by half a head gives [x₂, x₁], and
+     * {@code signedSin = [−sin, sin]} (per half) supplies rotate_half's minus sign.
+     *
+     * @param x         [.., T, D]
+     * @param cos       cos of the angles, duplicated across both halves, broadcastable to x
+     * @param signedSin sin of the angles, the first half negated, broadcastable to x
+     * @return [.., T, D], attached to x's manager
+     */
+    public static NDArray rotary(NDArray x, NDArray cos, NDArray signedSin) {
+        TorchKernels k = get();
+        return k.call(k.rotary, x, cos, signedSin);
     }
 
     /** Names that make DJL pass arrays to a TorchScript method as lists, in the order given. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.engine.Engine;
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -59,6 +60,24 @@ class TorchKernelsTest {
                     x -> TorchKernels.causalAttention(x[0], x[1], x[2]),
                     x -> composedAttention(x[0], x[1], x[2], heads / kvHeads));
         }
+    }
+
+    @Test
+    void rotaryMatchesComposedValuesAndGradients() {
+        for (DataType type : List.of(DataType.FLOAT32, DataType.FLOAT64)) {
+            // cos and sin random, not tables: the identity holds for any values, and their gradients are compared too
+            compare(type, 1e-5, new Shape(2, 3, 5, 8), new Shape(1, 1, 5, 8),
+                    x -> TorchKernels.rotary(x[0], x[1], firstHalfNegated(x[2])),
+                    x -> {
+                        NDList halves = x[0].split(2, 3);                                     // x₁, x₂
+                        return x[0].mul(x[1]).add(halves.get(1).neg().concat(halves.get(0), 3).mul(x[2]));
+                    });
+        }
+    }
+
+    private static NDArray firstHalfNegated(NDArray sin) {
+        NDList halves = sin.split(2, 3);
+        return halves.get(0).neg().concat(halves.get(1), 3);
     }
 
     @Test

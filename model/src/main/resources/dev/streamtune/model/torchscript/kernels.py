@@ -60,3 +60,9 @@ class Kernels(Module):
       torch._fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, annotate(List[Tensor], []), steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False)
       torch._foreach_zero_(grads)
     return norm
+  def rotary(self: __torch__.Kernels,
+    x: Tensor,
+    cos: Tensor,
+    signed_sin: Tensor) -> Tensor:
+    half = torch.floordiv(torch.size(x, -1), 2)
+    return torch.addcmul(torch.mul(x, cos), torch.roll(x, [half], [-1]), signed_sin)

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import dev.streamtune.model.LlamaModel;
@@ -83,6 +84,29 @@ class GradientCheckTest {
             }
             return Losses.dpoLoss(policy.get("0:1"), policy.get("1:"), reference.get("0:1"), reference.get("1:"), 0.5);
         });
+    }
+
+    /**
+     * A token whose embedding row is all zeros (pad rows often are) reaches the first RMSNorm as a zero vector,
+     * whose norm is 0: the RMSNorm must still give finite values and gradients (rsqrt(0 + eps), and a norm
+     * gradient of 0 at 0), and gradients that match finite differences.
+     */
+    @Test
+    void zeroEmbeddingRowKeepsGradientsFiniteAndCorrect() {
+        NDArray embedding = model.tensors().get("model.embed_tokens.weight");
+        NDArray row = embedding.get("0").duplicate();
+        embedding.set(new NDIndex("0"), 0);
+        try {
+            TokenBatch batch = TokenBatch.of(List.of(new SftExample(new long[] {0, 5}, new long[] {0, 9, 2})), 0, 16);
+            try (NDManager m = model.manager().newSubManager()) {
+                NDArray logits = model.forward(batch.inputIds(m), null, null, adapter, false);
+                assertTrue(logits.isNaN().logicalOr(logits.isInfinite()).none().getBoolean(), "logits not finite");
+            }
+            check(m -> Losses.causalLmLoss(model.forward(batch.inputIds(m), null, null, adapter, false),
+                    batch.targets(m), batch.lossWeights(m)));
+        } finally {
+            embedding.set(new NDIndex("0"), row);
+        }
     }
 
     private static void check(Function<NDManager, NDArray> loss) {
