@@ -270,7 +270,12 @@ public final class LlamaModel implements AutoCloseable {
         int headDim = config.headDim();
 
         NDArray ids = inputIds.getDataType() == DataType.INT64 ? inputIds : inputIds.toType(DataType.INT64, false);
-        NDArray x = ids.getNDArrayInternal().embedding(ids, tokenEmbedding, SparseFormat.DENSE).singletonOrThrow(); // [B,T,C]
+        long tokens = batch * steps;
+        // The residual stream and every projection are 2-D, [B·T, ·]: each projection is then one plain GEMM and a
+        // LoRA branch accumulates into its output with addmm_ (no batched GEMM over an expanded B, no reduction of
+        // its gradient over the batch); only attention sees [B, heads, T, D].
+        NDArray x = ids.getNDArrayInternal().embedding(ids.reshape(tokens), tokenEmbedding, SparseFormat.DENSE)
+                .singletonOrThrow();                                                                  // [B·T,C]
         NDArray[] cosSin = rotaryTables(m, attentionMask, past, steps);  // cos, sin, ±sin: [1|B, 1, T, D]
         // plain causal self-attention (no cache, no padding): libtorch's fused kernel, no explicit mask needed
         boolean causalOnly = cache == null && attentionMask == null && steps > 1 && TorchKernels.enabled();
@@ -279,7 +284,7 @@ public final class LlamaModel implements AutoCloseable {
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             // --- attention ---
-            NDArray h = rmsNorm(x, layer.attentionNorm);                                              // [B,T,C]
+            NDArray h = rmsNorm(x, layer.attentionNorm);                                              // [B·T,C]
             NDArray q = project(h, l, Projection.Q, adapter, training)
                     .reshape(batch, steps, heads, headDim).transpose(0, 2, 1, 3);                     // [B,H,T,D]
             NDArray k = project(h, l, Projection.K, adapter, training)
@@ -295,20 +300,20 @@ public final class LlamaModel implements AutoCloseable {
             }
             NDArray attended = attention(q, k, v, maskBias, causalOnly)                               // [B,H,T,D]
                     .transpose(0, 2, 1, 3)                                                            // [B,T,H,D]
-                    .reshape(batch, steps, (long) heads * headDim);                                   // [B,T,H*D]
-            x = x.add(project(attended, l, Projection.O, adapter, training));                       // [B,T,C]
+                    .reshape(tokens, (long) heads * headDim);                                         // [B·T,H*D]
+            x = x.add(project(attended, l, Projection.O, adapter, training));                       // [B·T,C]
             // --- SwiGLU MLP ---
-            h = rmsNorm(x, layer.mlpNorm);                                                            // [B,T,C]
-            NDArray gate = project(h, l, Projection.GATE, adapter, training);                       // [B,T,F]
-            NDArray up = project(h, l, Projection.UP, adapter, training);                           // [B,T,F]
-            NDArray swiglu = siluMul(gate, up);                                                       // [B,T,F]
-            x = x.add(project(swiglu, l, Projection.DOWN, adapter, training));                      // [B,T,C]
+            h = rmsNorm(x, layer.mlpNorm);                                                            // [B·T,C]
+            NDArray gate = project(h, l, Projection.GATE, adapter, training);                       // [B·T,F]
+            NDArray up = project(h, l, Projection.UP, adapter, training);                           // [B·T,F]
+            NDArray swiglu = siluMul(gate, up);                                                       // [B·T,F]
+            x = x.add(project(swiglu, l, Projection.DOWN, adapter, training));                      // [B·T,C]
         }
         if (cache != null) {
             cache.advance(steps);
         }
-        x = rmsNorm(x, finalNorm);                                                                    // [B,T,C]
-        return linear(x, lmHead, null);                                                               // [B,T,V]
+        x = rmsNorm(x, finalNorm);                                                                    // [B·T,C]
+        return linear(x, lmHead, null).reshape(batch, steps, config.vocabSize());                   // [B,T,V]
     }
 
     /** {@code x·Wᵀ + b} (+ the adapter's branch) for one projection. */
