@@ -301,13 +301,13 @@ public final class LlamaModel implements AutoCloseable {
             NDArray attended = attention(q, k, v, maskBias, causalOnly)                               // [B,H,T,D]
                     .transpose(0, 2, 1, 3)                                                            // [B,T,H,D]
                     .reshape(tokens, (long) heads * headDim);                                         // [B·T,H*D]
-            x = x.add(project(attended, l, Projection.O, adapter, training));                       // [B·T,C]
+            x = addProjection(x, attended, l, Projection.O, adapter, training);                     // [B·T,C]
             // --- SwiGLU MLP ---
             h = rmsNorm(x, layer.mlpNorm);                                                            // [B·T,C]
             NDArray gate = project(h, l, Projection.GATE, adapter, training);                       // [B·T,F]
             NDArray up = project(h, l, Projection.UP, adapter, training);                           // [B·T,F]
             NDArray swiglu = siluMul(gate, up);                                                       // [B·T,F]
-            x = x.add(project(swiglu, l, Projection.DOWN, adapter, training));                      // [B·T,C]
+            x = addProjection(x, swiglu, l, Projection.DOWN, adapter, training);                    // [B·T,C]
         }
         if (cache != null) {
             cache.advance(steps);
@@ -321,6 +321,20 @@ public final class LlamaModel implements AutoCloseable {
         Layer weights = layers[layer];
         NDArray y = linear(x, weights.weight[p.ordinal()], weights.bias[p.ordinal()]);        // [.., out]
         return adapter == null ? y : adapter.addTo(y, layer, p, x, training);               // [.., out]
+    }
+
+    /**
+     * {@code residual + project(x)}; without a bias as one GEMM that accumulates into a copy of the residual
+     * (addmm with the residual as a full-size "bias"), instead of a GEMM writing a temporary and an add reading it.
+     */
+    private NDArray addProjection(NDArray residual, NDArray x, int layer, Projection p, LoraAdapter adapter,
+                                  boolean training) {
+        Layer weights = layers[layer];
+        if (weights.bias[p.ordinal()] != null) {
+            return residual.add(project(x, layer, p, adapter, training));                          // [.., out]
+        }
+        NDArray y = linear(x, weights.weight[p.ordinal()], residual);                              // [.., out]
+        return adapter == null ? y : adapter.addTo(y, layer, p, x, training);                   // [.., out]
     }
 
     /**
