@@ -276,7 +276,7 @@ public final class LlamaModel implements AutoCloseable {
         // its gradient over the batch); only attention sees [B, heads, T, D].
         NDArray x = ids.getNDArrayInternal().embedding(ids.reshape(tokens), tokenEmbedding, SparseFormat.DENSE)
                 .singletonOrThrow();                                                                  // [B·T,C]
-        NDArray[] cosSin = rotaryTables(m, attentionMask, past, steps);  // cos, sin, ±sin: [1|B, 1, T, D]
+        NDArray[] cosSin = rotaryTables(m, attentionMask, past, steps);  // cos, sin, ±sin: [1|B, T, 1, D]
         // plain causal self-attention (no cache, no padding): libtorch's fused kernel, no explicit mask needed
         boolean causalOnly = cache == null && attentionMask == null && steps > 1 && TorchKernels.enabled();
         NDArray maskBias = causalOnly ? null : attentionBias(m, attentionMask, past, steps); // [1|B, 1, T, S] or null
@@ -285,14 +285,14 @@ public final class LlamaModel implements AutoCloseable {
             Layer layer = layers[l];
             // --- attention ---
             NDArray h = rmsNorm(x, layer.attentionNorm);                                              // [B·T,C]
-            NDArray q = project(h, l, Projection.Q, adapter, training)
-                    .reshape(batch, steps, heads, headDim).transpose(0, 2, 1, 3);                     // [B,H,T,D]
-            NDArray k = project(h, l, Projection.K, adapter, training)
-                    .reshape(batch, steps, kvHeads, headDim).transpose(0, 2, 1, 3);                   // [B,K,T,D]
-            NDArray v = project(h, l, Projection.V, adapter, training)
-                    .reshape(batch, steps, kvHeads, headDim).transpose(0, 2, 1, 3);                   // [B,K,T,D]
-            q = rotate(q, cosSin);                                                                    // [B,H,T,D]
-            k = rotate(k, cosSin);                                                                    // [B,K,T,D]
+            // rotated in the projections' own layout [B,T,·,D], then viewed as [B,·,T,D]: attention's gradients
+            // come back in that layout, so reshaping them to [B·T, ·] needs no copy
+            NDArray q = project(h, l, Projection.Q, adapter, training).reshape(batch, steps, heads, headDim); // [B,T,H,D]
+            NDArray k = project(h, l, Projection.K, adapter, training).reshape(batch, steps, kvHeads, headDim); // [B,T,K,D]
+            NDArray v = project(h, l, Projection.V, adapter, training).reshape(batch, steps, kvHeads, headDim); // [B,T,K,D]
+            q = rotate(q, cosSin).transpose(0, 2, 1, 3);                                              // [B,H,T,D]
+            k = rotate(k, cosSin).transpose(0, 2, 1, 3);                                              // [B,K,T,D]
+            v = v.transpose(0, 2, 1, 3);                                                              // [B,K,T,D]
             if (cache != null) {
                 NDArray[] all = cache.append(l, k, v);
                 k = all[0];                                                                           // [B,K,S,D]
@@ -403,8 +403,9 @@ public final class LlamaModel implements AutoCloseable {
 
     /**
      * cos and sin of position·θᵢ for the new tokens, duplicated across the two halves of each head, and sin with
-     * its first half negated (rotate_half's sign, for {@link TorchKernels#rotary}): {@code [1, 1, T, D]} when
-     * positions are P..P+T−1, {@code [B, 1, T, D]} when derived from a padding mask.
+     * its first half negated (rotate_half's sign, for {@link TorchKernels#rotary}), laid out for q and k as
+     * [B, T, heads, D]: {@code [1, T, 1, D]} when positions are P..P+T−1, {@code [B, T, 1, D]} when derived from
+     * a padding mask.
      */
     private NDArray[] rotaryTables(NDManager m, NDArray attentionMask, long past, long steps) {
         NDArray positions;                                                              // [1|B, T] float32
@@ -415,11 +416,11 @@ public final class LlamaModel implements AutoCloseable {
                     .get(":, " + past + ":").toType(DataType.FLOAT32, false);                   // [B,T]
         }
         NDArray angles = positions.expandDims(2).mul(inverseFrequencies);                // [1|B, T, D/2]
-        NDArray both = angles.concat(angles, 2).expandDims(1);                            // [1|B, 1, T, D]
+        NDArray both = angles.concat(angles, 2).expandDims(2);                            // [1|B, T, 1, D]
         NDArray cos = both.cos();
         NDArray sin = both.sin();
         NDArray halfSin = angles.sin();                                                   // [1|B, T, D/2]
-        NDArray signedSin = halfSin.neg().concat(halfSin, 2).expandDims(1);               // [1|B, 1, T, D]
+        NDArray signedSin = halfSin.neg().concat(halfSin, 2).expandDims(2);               // [1|B, T, 1, D]
         if (dataType != DataType.FLOAT32) {
             cos = cos.toType(dataType, false);
             sin = sin.toType(dataType, false);

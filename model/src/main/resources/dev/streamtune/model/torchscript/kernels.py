@@ -16,9 +16,14 @@ class Kernels(Module):
     v: Tensor) -> Tensor:
     b, kv_heads, t, d = torch.size(k)
     group = torch.floordiv(torch.size(q, 1), kv_heads)
-    shape = [b, kv_heads, group, t, d]
-    k_all = torch.reshape(torch.expand(torch.unsqueeze(k, 2), shape), [b, torch.mul(kv_heads, group), t, d])
-    v_all = torch.reshape(torch.expand(torch.unsqueeze(v, 2), shape), [b, torch.mul(kv_heads, group), t, d])
+    heads = torch.mul(kv_heads, group)
+    if torch.eq(group, 1):
+      k_all = k
+      v_all = v
+    else:
+      shape = [b, t, kv_heads, group, d]
+      k_all = torch.transpose(torch.reshape(torch.expand(torch.unsqueeze(torch.transpose(k, 1, 2), 3), shape), [b, t, heads, d]), 1, 2)
+      v_all = torch.transpose(torch.reshape(torch.expand(torch.unsqueeze(torch.transpose(v, 1, 2), 3), shape), [b, t, heads, d]), 1, 2)
     return torch.scaled_dot_product_attention(q, k_all, v_all, None, 0., True)
   def lora_add_(self: __torch__.Kernels,
     y: Tensor,
