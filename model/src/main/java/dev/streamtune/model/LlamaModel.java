@@ -287,9 +287,12 @@ public final class LlamaModel implements AutoCloseable {
             NDArray h = rmsNorm(x, layer.attentionNorm);                                              // [B·T,C]
             // rotated in the projections' own layout [B,T,·,D], then viewed as [B,·,T,D]: attention's gradients
             // come back in that layout, so reshaping them to [B·T, ·] needs no copy
-            NDArray q = project(h, l, Projection.Q, adapter, training).reshape(batch, steps, heads, headDim); // [B,T,H,D]
-            NDArray k = project(h, l, Projection.K, adapter, training).reshape(batch, steps, kvHeads, headDim); // [B,T,K,D]
-            NDArray v = project(h, l, Projection.V, adapter, training).reshape(batch, steps, kvHeads, headDim); // [B,T,K,D]
+            NDArray q = project(h, l, Projection.Q, adapter, training)
+                    .reshape(batch, steps, heads, headDim);                                           // [B,T,H,D]
+            NDArray k = project(h, l, Projection.K, adapter, training)
+                    .reshape(batch, steps, kvHeads, headDim);                                         // [B,T,K,D]
+            NDArray v = project(h, l, Projection.V, adapter, training)
+                    .reshape(batch, steps, kvHeads, headDim);                                         // [B,T,K,D]
             q = rotate(q, cosSin).transpose(0, 2, 1, 3);                                              // [B,H,T,D]
             k = rotate(k, cosSin).transpose(0, 2, 1, 3);                                              // [B,K,T,D]
             v = v.transpose(0, 2, 1, 3);                                                              // [B,K,T,D]
