@@ -29,9 +29,11 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code silu(gate)·up}: one {@code aten::silu} with its own backward instead of sigmoid, two multiplies
  *       and their backward;</li>
  *   <li>a LoRA branch added in place: the branch's second product accumulated into the projection's output by
- *       the GEMM ({@code addmm_}/{@code baddbmm_}, beta 1, alpha = scaling) instead of a temporary and an add.</li>
+ *       the GEMM ({@code addmm_}/{@code baddbmm_}, beta 1, alpha = scaling) instead of a temporary and an add;</li>
+ *   <li>rotary embedding as one {@code roll} and one {@code addcmul} instead of six ops;</li>
+ *   <li>an AdamW step over all parameters at once ({@code _foreach_norm}, {@code _fused_adamw_}).</li>
  * </ul>
- * All record autograd like any other op.
+ * All but the optimizer step record autograd like any other op.
  *
  * <p>The module's source is TorchScript text, {@code src/main/resources/dev/streamtune/model/torchscript/kernels.py};
  * this class packs it into a TorchScript archive in memory (the archive's other entries are two constant
@@ -53,6 +55,13 @@ public final class TorchKernels {
             + "61696e696e6771018858160000005f69735f66756c6c5f6261636b776172645f686f6f6b71024e756271032e";
     /** constants.pkl: an empty tuple (the module has no tensor constants). */
     private static final String CONSTANTS_PKL = "8002292e";
+
+    /** Names that make DJL pass arrays to a TorchScript method as lists, in the order given. */
+    public static final String PARAMETERS = "parameters[]";
+    public static final String GRADIENTS = "gradients[]";
+    public static final String FIRST_MOMENTS = "first_moments[]";
+    public static final String SECOND_MOMENTS = "second_moments[]";
+    public static final String STEPS = "steps[]";
 
     /** System property that turns the kernels off ({@code false}): the model then composes the same math from DJL ops. */
     public static final String PROPERTY = "streamtune.torch.kernels";
@@ -169,13 +178,6 @@ public final class TorchKernels {
         return k.call(k.rotary, x, cos, signedSin);
     }
 
-    /** Names that make DJL pass arrays to a TorchScript method as lists, in the order given. */
-    public static final String PARAMETERS = "parameters[]";
-    public static final String GRADIENTS = "gradients[]";
-    public static final String FIRST_MOMENTS = "first_moments[]";
-    public static final String SECOND_MOMENTS = "second_moments[]";
-    public static final String STEPS = "steps[]";
-
     /**
      * One AdamW step over all parameters at once (as torch.optim.AdamW with {@code fused=True}, after
      * torch.nn.utils.clip_grad_norm_): the global gradient norm, gradients scaled by
@@ -184,7 +186,8 @@ public final class TorchKernels {
      * is changed when the norm is not finite. Must run with gradient recording off.
      *
      * @param lists    arrays named {@link #PARAMETERS}, {@link #GRADIENTS}, {@link #FIRST_MOMENTS},
-     *                 {@link #SECOND_MOMENTS} and {@link #STEPS} (float32 scalars), in that order, n of each
+     *                 {@link #SECOND_MOMENTS} and {@link #STEPS} (float32 step counts of one element), in that
+     *                 order, n of each
      * @param settings float64 [lr, beta1, beta2, eps, weight decay, max norm]
      * @return the global gradient norm before clipping
      */
