@@ -276,7 +276,7 @@ public final class LlamaModel implements AutoCloseable {
         // its gradient over the batch); only attention sees [B, heads, T, D].
         NDArray x = ids.getNDArrayInternal().embedding(ids.reshape(tokens), tokenEmbedding, SparseFormat.DENSE)
                 .singletonOrThrow();                                                                  // [B·T,C]
-        NDArray[] cosSin = rotaryTables(m, attentionMask, past, steps);  // cos, sin, ±sin: [1|B, T, 1, D]
+        NDArray[] cosSin = rotaryTables(m, attentionMask, past, steps);  // cos, [−sin, sin]: [1|B, T, 1, D]
         // plain causal self-attention (no cache, no padding): libtorch's fused kernel, no explicit mask needed
         boolean causalOnly = cache == null && attentionMask == null && steps > 1 && TorchKernels.enabled();
         NDArray maskBias = causalOnly ? null : attentionBias(m, attentionMask, past, steps); // [1|B, 1, T, S] or null
@@ -391,24 +391,24 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * Rotary embedding, HF layout: {@code x·cos + rotate_half(x)·sin}, rotate_half(x) = [−x₂, x₁]; through
-     * {@link TorchKernels#rotary} (one roll and one addcmul) when available, else spelled out.
+     * Rotary embedding, HF layout: {@code x·cos + rotate_half(x)·sin}, rotate_half(x) = [−x₂, x₁], computed as
+     * {@code x·cos + [x₂, x₁]·[−sin, sin]}: through {@link TorchKernels#rotary} (one roll and one addcmul) when
+     * available, else spelled out.
      */
     private static NDArray rotate(NDArray x, NDArray[] cosSin) {
         if (TorchKernels.enabled()) {
-            return TorchKernels.rotary(x, cosSin[0], cosSin[2]);
+            return TorchKernels.rotary(x, cosSin[0], cosSin[1]);
         }
         long half = x.getShape().get(3) / 2;
-        NDList halves = x.split(new long[] {half}, 3);                  // x₁, x₂: [B,*,T,D/2]
-        NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3); // [−x₂, x₁]: [B,*,T,D]
-        return x.mul(cosSin[0]).add(rotated.mul(cosSin[1]));
+        NDList halves = x.split(new long[] {half}, 3);                  // x₁, x₂: [B,T,*,D/2]
+        NDArray swapped = halves.get(1).concat(halves.get(0), 3);       // [x₂, x₁]: [B,T,*,D]
+        return x.mul(cosSin[0]).add(swapped.mul(cosSin[1]));
     }
 
     /**
-     * cos and sin of position·θᵢ for the new tokens, duplicated across the two halves of each head, and sin with
-     * its first half negated (rotate_half's sign, for {@link TorchKernels#rotary}), laid out for q and k as
-     * [B, T, heads, D]: {@code [1, T, 1, D]} when positions are P..P+T−1, {@code [B, T, 1, D]} when derived from
-     * a padding mask.
+     * cos of position·θᵢ for the new tokens, duplicated across the two halves of each head, and sin likewise with
+     * its first half negated (rotate_half's sign), laid out for q and k as [B, T, heads, D]: {@code [1, T, 1, D]}
+     * when positions are P..P+T−1, {@code [B, T, 1, D]} when derived from a padding mask.
      */
     private NDArray[] rotaryTables(NDManager m, NDArray attentionMask, long past, long steps) {
         NDArray positions;                                                              // [1|B, T] float32
@@ -419,17 +419,15 @@ public final class LlamaModel implements AutoCloseable {
                     .get(":, " + past + ":").toType(DataType.FLOAT32, false);                   // [B,T]
         }
         NDArray angles = positions.expandDims(2).mul(inverseFrequencies);                // [1|B, T, D/2]
-        NDArray both = angles.concat(angles, 2).expandDims(2);                            // [1|B, T, 1, D]
-        NDArray cos = both.cos();
-        NDArray sin = both.sin();
-        NDArray halfSin = angles.sin();                                                   // [1|B, T, D/2]
-        NDArray signedSin = halfSin.neg().concat(halfSin, 2).expandDims(2);               // [1|B, T, 1, D]
+        NDArray cos = angles.cos();                                                       // [1|B, T, D/2]
+        NDArray sin = angles.sin();                                                       // [1|B, T, D/2]
+        cos = cos.concat(cos, 2).expandDims(2);                                           // [1|B, T, 1, D]
+        NDArray signedSin = sin.neg().concat(sin, 2).expandDims(2);                       // [1|B, T, 1, D]
         if (dataType != DataType.FLOAT32) {
             cos = cos.toType(dataType, false);
-            sin = sin.toType(dataType, false);
             signedSin = signedSin.toType(dataType, false);
         }
-        return new NDArray[] {cos, sin, signedSin};
+        return new NDArray[] {cos, signedSin};
     }
 
     /**
