@@ -49,6 +49,7 @@ final class JsonScanner {
     private String name;
     private String text;
     private int number;
+    private byte[] unescaped; // scratch for strings with escapes, allocated at the first
 
     JsonScanner(byte[] bytes) {
         this.bytes = bytes;
@@ -203,42 +204,77 @@ final class JsonScanner {
         }
     }
 
-    /** The string starting at {@code start} (after its quote) that holds escapes. */
+    /**
+     * The string starting at {@code start} (after its quote) that holds escapes: unescaped into UTF-8
+     * bytes (runs between escapes copied whole) and decoded once. Real text has many escapes (every
+     * newline and quote); a {@code String} per run cost more than the rest of the event's parsing.
+     */
     private String escapedString(int start) {
-        StringBuilder out = new StringBuilder(64);
-        int i = start;
-        int run = start; // start of the bytes not yet copied
-        while (true) {
-            expect(i < bytes.length);
-            int c = bytes[i] & 0xFF;
-            if (c == '"') {
-                out.append(new String(bytes, run, i - run, StandardCharsets.UTF_8));
-                position = i + 1;
-                return out.toString();
-            }
-            expect(c >= 0x20);
-            if (c != '\\') {
-                i++;
-                continue;
-            }
-            out.append(new String(bytes, run, i - run, StandardCharsets.UTF_8));
-            expect(i + 1 < bytes.length);
-            char escaped = switch (bytes[i + 1]) {
-                case '"' -> '"';
-                case '\\' -> '\\';
-                case '/' -> '/';
-                case 'b' -> '\b';
-                case 'f' -> '\f';
-                case 'n' -> '\n';
-                case 'r' -> '\r';
-                case 't' -> '\t';
-                case 'u' -> unicodeEscape(i + 2);
-                default -> throw UNSUPPORTED;
-            };
-            out.append(escaped);
-            i += bytes[i + 1] == 'u' ? 6 : 2;
-            run = i;
+        if (unescaped == null) {
+            unescaped = new byte[bytes.length]; // never longer than the escaped form: \\uXXXX is at most 3 bytes
         }
+        int length = 0;
+        int i = start;
+        while (true) {
+            int stop = nextStop(i);
+            expect(stop < bytes.length);
+            System.arraycopy(bytes, i, unescaped, length, stop - i);
+            length += stop - i;
+            int c = bytes[stop];
+            if (c == '"') {
+                position = stop + 1;
+                return new String(unescaped, 0, length, StandardCharsets.UTF_8);
+            }
+            expect(c == '\\' && stop + 1 < bytes.length); // else a control character, which must be escaped
+            byte kind = bytes[stop + 1];
+            i = stop + 2;
+            switch (kind) {
+                case '"' -> unescaped[length++] = '"';
+                case '\\' -> unescaped[length++] = '\\';
+                case '/' -> unescaped[length++] = '/';
+                case 'b' -> unescaped[length++] = '\b';
+                case 'f' -> unescaped[length++] = '\f';
+                case 'n' -> unescaped[length++] = '\n';
+                case 'r' -> unescaped[length++] = '\r';
+                case 't' -> unescaped[length++] = '\t';
+                case 'u' -> {
+                    char value = unicodeEscape(i);
+                    i += 4;
+                    if (value < 0x80) {
+                        unescaped[length++] = (byte) value;
+                    } else if (value < 0x800) {
+                        unescaped[length++] = (byte) (0xC0 | (value >> 6));
+                        unescaped[length++] = (byte) (0x80 | (value & 0x3F));
+                    } else {
+                        unescaped[length++] = (byte) (0xE0 | (value >> 12));
+                        unescaped[length++] = (byte) (0x80 | ((value >> 6) & 0x3F));
+                        unescaped[length++] = (byte) (0x80 | (value & 0x3F));
+                    }
+                }
+                default -> throw UNSUPPORTED;
+            }
+        }
+    }
+
+    /** The index of the first quote, backslash or control character at or after {@code from}, or the length. */
+    private int nextStop(int from) {
+        int i = from;
+        for (int end = bytes.length - 7; i < end; i += 8) {
+            long x = (long) LONGS.get(bytes, i);
+            // the lowest flagged byte is exactly the first stop (flags above it may be spurious)
+            long stop = (((x - 0x2020202020202020L) & ~x) | zeroBytes(x ^ 0x2222222222222222L)
+                    | zeroBytes(x ^ 0x5C5C5C5C5C5C5C5CL)) & 0x8080808080808080L;
+            if (stop != 0) {
+                return i + (Long.numberOfTrailingZeros(stop) >>> 3);
+            }
+        }
+        for (; i < bytes.length; i++) {
+            int c = bytes[i] & 0xFF;
+            if (c == '"' || c == '\\' || c < 0x20) {
+                return i;
+            }
+        }
+        return bytes.length;
     }
 
     /** The char of the four hex digits at {@code from}; surrogates are left to the full check. */

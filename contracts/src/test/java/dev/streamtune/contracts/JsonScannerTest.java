@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.streamtune.contracts.JsonScanner.Token;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,6 +34,38 @@ class JsonScannerTest {
         }
         assertEquals(List.of("START_OBJECT", "name:a", "string:x\n\"yé/", "name:b", "START_ARRAY", "int:-12",
                 "int:0", "START_OBJECT", "END_OBJECT", "END_ARRAY", "name:c", "string:é😀", "END_OBJECT"), seen);
+    }
+
+    @Test
+    void stringsWithEscapesReadAsJacksonReadsThem() throws Exception {
+        // escapes of every kind, raw multi-byte UTF-8 and plain runs of lengths around the 8-byte scan
+        String[] pieces = {"a", "plain words ", "0123456", "01234567", "012345678", "\\n", "\\\"", "\\\\",
+            "\\/", "\\t", "\\b", "\\f", "\\r", "\\u0041", "\\u00e9", "\\u00E9", "\\u07FF", "\\u0800",
+            "\\u20ac", "\\uFFFF", "\\u0001", "\\u001F", "\\u007f", "é", "€", "😀", "?", "'", "\u007f"};
+        Random random = new Random(5);
+        int escaped = 0;
+        for (int i = 0; i < 20_000; i++) {
+            StringBuilder document = new StringBuilder("{");
+            for (String field : List.of("a", "b")) {
+                document.append(field.equals("a") ? "\"a\":\"" : "\",\"b\":\"");
+                for (int n = random.nextInt(30); n > 0; n--) {
+                    document.append(pieces[random.nextInt(pieces.length)]);
+                }
+            }
+            String json = document.append("\"}").toString();
+            JsonNode expected = Json.mapper().readTree(json);
+            JsonScanner scanner = scanner(json);
+            assertEquals(Token.START_OBJECT, scanner.next());
+            for (String field : List.of("a", "b")) {
+                assertEquals(Token.FIELD_NAME, scanner.next(), json);
+                assertEquals(Token.VALUE_STRING, scanner.next(), json);
+                assertEquals(expected.get(field).textValue(), scanner.text(), json);
+            }
+            assertEquals(Token.END_OBJECT, scanner.next());
+            assertNull(scanner.next());
+            escaped += json.indexOf('\\') >= 0 ? 1 : 0;
+        }
+        assertTrue(escaped > 15_000, "with escapes: " + escaped);
     }
 
     @Test

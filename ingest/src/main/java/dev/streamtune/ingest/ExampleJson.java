@@ -108,6 +108,10 @@ final class ExampleJson {
             if (utf8.length == n && Buffer.isPlain(utf8)) {
                 return utf8;
             }
+            Buffer out = new Buffer(utf8.length + 16);
+            if (out.escapedUtf8(utf8, text)) {
+                return out.toBytes();
+            }
         }
         return quotedBody(text);
     }
@@ -179,10 +183,14 @@ final class ExampleJson {
             int n = text.length();
             if (n >= 16) {
                 // Usually plain ASCII: encoded by the JDK's intrinsic and copied. One byte per char
-                // means every char is ASCII or a lone surrogate (encoded '?'), so '?' takes the slow path.
+                // means every char is ASCII or a lone surrogate (encoded '?'), so '?' takes the next path.
                 byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
                 if (utf8.length == n && isPlain(utf8)) {
                     return bytes(utf8);
+                }
+                // Real text: newlines, quotes, typographic punctuation. Escaped from its UTF-8 bytes.
+                if (escapedUtf8(utf8, text)) {
+                    return this;
                 }
             }
             ensure(n + 16);
@@ -235,6 +243,114 @@ final class ExampleJson {
                 }
             }
             return this;
+        }
+
+        /**
+         * Appends {@code utf8}, the JDK's UTF-8 encoding of {@code text}, escaped as {@link #escaped} would
+         * escape {@code text}: runs of bytes that need nothing are copied whole, a control character,
+         * quote or backslash gets its escape, a four-byte sequence (a surrogate pair) becomes two
+         * {@code \\uXXXX} escapes. The encoder writes a lone surrogate as '?', which Jackson would
+         * escape; so when {@code utf8} holds more '?' than {@code text}, this returns false and the
+         * caller drops what was appended and escapes char by char.
+         */
+        boolean escapedUtf8(byte[] utf8, String text) {
+            int start = length;
+            int questionMarks = 0;
+            int n = utf8.length;
+            ensure(n + 16);
+            int i = 0;
+            while (i < n) {
+                int special = nextSpecial(utf8, i);
+                int run = special - i;
+                if (run > 0) {
+                    ensure(run + 12);
+                    System.arraycopy(utf8, i, bytes, length, run);
+                    length += run;
+                }
+                if (special == n) {
+                    break;
+                }
+                ensure(12);
+                int b = utf8[special] & 0xFF;
+                if (b == '?') {
+                    questionMarks++;
+                    bytes[length++] = '?';
+                    i = special + 1;
+                } else if (b >= 0xF0) {
+                    int codePoint = (b & 0x07) << 18 | (utf8[special + 1] & 0x3F) << 12
+                            | (utf8[special + 2] & 0x3F) << 6 | (utf8[special + 3] & 0x3F);
+                    unicodeEscape(Character.highSurrogate(codePoint));
+                    unicodeEscape(Character.lowSurrogate(codePoint));
+                    i = special + 4;
+                } else {
+                    bytes[length++] = '\\';
+                    switch (b) {
+                        case '"' -> bytes[length++] = '"';
+                        case '\\' -> bytes[length++] = '\\';
+                        case '\b' -> bytes[length++] = 'b';
+                        case '\t' -> bytes[length++] = 't';
+                        case '\n' -> bytes[length++] = 'n';
+                        case '\f' -> bytes[length++] = 'f';
+                        case '\r' -> bytes[length++] = 'r';
+                        default -> {
+                            bytes[length++] = 'u';
+                            bytes[length++] = '0';
+                            bytes[length++] = '0';
+                            bytes[length++] = HEX[b >> 4];
+                            bytes[length++] = HEX[b & 0xF];
+                        }
+                    }
+                    i = special + 1;
+                }
+            }
+            if (questionMarks > 0 && questionMarks != count(text, '?')) {
+                length = start;
+                return false;
+            }
+            return true;
+        }
+
+        private void unicodeEscape(char c) {
+            bytes[length++] = '\\';
+            bytes[length++] = 'u';
+            bytes[length++] = HEX[c >> 12];
+            bytes[length++] = HEX[(c >> 8) & 0xF];
+            bytes[length++] = HEX[(c >> 4) & 0xF];
+            bytes[length++] = HEX[c & 0xF];
+        }
+
+        private static int count(String text, char c) {
+            int count = 0;
+            for (int i = text.indexOf(c); i >= 0; i = text.indexOf(c, i + 1)) {
+                count++;
+            }
+            return count;
+        }
+
+        /**
+         * The index of the first byte at or after {@code from} that {@link #escapedUtf8} cannot copy as it
+         * is (below 0x20, quote, backslash, '?', a four-byte lead from 0xF0), or the array's length.
+         */
+        static int nextSpecial(byte[] utf8, int from) {
+            int i = from;
+            for (int end = utf8.length - 7; i < end; i += 8) {
+                long x = (long) LONGS.get(utf8, i);
+                // the lowest flagged byte is exactly the first special one (flags above it may be spurious)
+                long special = zeroBytes(x & 0xE0E0E0E0E0E0E0E0L) | zeroBytes(x ^ 0x2222222222222222L)
+                        | zeroBytes(x ^ 0x5C5C5C5C5C5C5C5CL) | zeroBytes(x ^ 0x3F3F3F3F3F3F3F3FL)
+                        | zeroBytes((x & 0xF0F0F0F0F0F0F0F0L) ^ 0xF0F0F0F0F0F0F0F0L);
+                special &= 0x8080808080808080L;
+                if (special != 0) {
+                    return i + (Long.numberOfTrailingZeros(special) >>> 3);
+                }
+            }
+            for (; i < utf8.length; i++) {
+                int b = utf8[i] & 0xFF;
+                if (b < 0x20 || b == '"' || b == '\\' || b == '?' || b >= 0xF0) {
+                    return i;
+                }
+            }
+            return utf8.length;
         }
 
         /** No byte needs an escape (control characters, quote, backslash) and none is '?' or non-ASCII. */

@@ -209,6 +209,33 @@ class FastPathAgreementTest {
     }
 
     @Test
+    void textsOfEveryKindAreEscapedAsJacksonEscapesThem() {
+        // plain runs around the 8-byte scan, what needs an escape, '?' (also what the encoder writes for a
+        // lone surrogate), 2-, 3- and 4-byte UTF-8, lone surrogates
+        String[] pieces = {"a", "plain words ", "0123456", "01234567", "012345678", "?", "\"", "\\", "\n", "\t",
+            "\u0001", "\u001f", "\u007f", "/", "é", "€", "\u2028", "\ud83d\ude00", "\ud800", "\udfff", "[email]"};
+        Random random = new Random(9);
+        for (int i = 0; i < 20_000; i++) {
+            String prompt = randomText(random, pieces);
+            String completion = randomText(random, pieces);
+            FeedbackEvent event = FeedbackEvent.demonstration("e-" + i, Events.TIME, "a", "u",
+                    prompt.isBlank() ? "p" : prompt, completion.isBlank() ? "c" : completion);
+            SourceOffset source = new SourceOffset("feedback.events", 0, i);
+            List<TrainingExample> expected = ExampleExpander.expand(event, source, false);
+            List<byte[]> written = ExampleExpander.expandSerialised(event, source, false);
+            assertArrayEquals(Json.toBytes(expected.get(0)), written.get(0), completion);
+        }
+    }
+
+    private static String randomText(Random random, String[] pieces) {
+        StringBuilder text = new StringBuilder();
+        for (int n = random.nextInt(40); n > 0; n--) {
+            text.append(pieces[random.nextInt(pieces.length)]);
+        }
+        return text.toString();
+    }
+
+    @Test
     void redactorRedactsWhatItsPreviousVersionDid() {
         Random random = new Random(3);
         String[] pieces = {"1", "2", "0", "9", "12", "555", "0132", "7946", " ", "-", ".", "+", "(", ")", "/", ",", "x",
