@@ -4,15 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,25 +23,22 @@ class HhRlhfPreferencesTest {
         assumeTrue(Files.isRegularFile(file), "HH-RLHF dataset not present: " + file);
 
         FeedbackValidator validator = new FeedbackValidator();
-        int lines = 0;
+        List<HhRlhf.Pair> pairs = HhRlhf.read(file);
+        int lines = pairs.size();
         int valid = 0;
         List<String> refusals = new ArrayList<>();
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(
-                new GZIPInputStream(Files.newInputStream(file)), StandardCharsets.UTF_8))) {
-            for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-                JsonNode pair = Json.mapper().readTree(line);
-                FeedbackEvent event = HhRlhf.toEvent(lines++, pair.get("chosen").textValue(),
-                        pair.get("rejected").textValue());
-                if (event == null) {
-                    continue; // identical replies or no shared dialogue: not a preference
-                }
-                ValidationResult result = validator.validate(Json.toBytes(event));
-                if (result.isValid()) {
-                    valid++;
-                    assertEquals(event, result.event());
-                } else {
-                    refusals.add(result.describe());
-                }
+        for (int i = 0; i < pairs.size(); i++) {
+            FeedbackEvent event = HhRlhf.toEvent(pairs.get(i), "hh-" + i, "2026-11-27T09:00:00Z",
+                    "harmless-assistant", "hh-user-" + (i % 97));
+            if (event == null) {
+                continue; // identical replies or no shared dialogue: not a preference
+            }
+            ValidationResult result = validator.validate(Json.toBytes(event));
+            if (result.isValid()) {
+                valid++;
+                assertEquals(event, result.event());
+            } else {
+                refusals.add(result.describe());
             }
         }
         assertEquals(2312, lines);
