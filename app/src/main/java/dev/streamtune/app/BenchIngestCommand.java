@@ -2,6 +2,7 @@ package dev.streamtune.app;
 
 import dev.streamtune.bench.IngestBenchmark;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,6 +32,15 @@ final class BenchIngestCommand implements Callable<Integer> {
             description = "Stream threads of every configuration, the pass-through's too (default: ${DEFAULT-VALUE}).")
     int streamThreads = IngestBenchmark.Options.DEFAULTS.streamThreads();
 
+    @Option(names = "--workload", paramLabel = "NAME",
+            description = "synthetic (generated, all four kinds, plain ASCII texts) or hh-rlhf (HH-RLHF's real "
+                    + "preference chats, repeated with new ids; needs --dataset) (default: synthetic).")
+    String workload = "synthetic";
+
+    @Option(names = "--dataset", paramLabel = "FILE",
+            description = "The HH-RLHF JSON-lines file for --workload hh-rlhf (default: ${DEFAULT-VALUE}).")
+    Path dataset = IngestBenchmark.Options.DEFAULTS.dataset();
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -39,12 +49,21 @@ final class BenchIngestCommand implements Callable<Integer> {
         IngestBenchmark.Options options;
         try {
             options = new IngestBenchmark.Options(events, repeats, partitions, streamThreads,
-                    IngestBenchmark.Options.DEFAULTS.modes());
+                    IngestBenchmark.Options.DEFAULTS.modes(), workload(), dataset);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         PrintWriter out = spec.commandLine().getOut();
         IngestBenchmark.run(options, out);
         return 0;
+    }
+
+    private IngestBenchmark.Workload workload() {
+        return switch (workload) {
+            case "synthetic" -> IngestBenchmark.Workload.SYNTHETIC;
+            case "hh-rlhf" -> IngestBenchmark.Workload.HH_RLHF;
+            default -> throw new IllegalArgumentException(
+                    "--workload must be synthetic or hh-rlhf, got '" + workload + "'");
+        };
     }
 }

@@ -63,6 +63,18 @@ class CommandLineErrorsTest {
     }
 
     @Test
+    void anUnknownIngestWorkloadOrAMissingDatasetIsOneLine() {
+        Run unknown = run("bench", "ingest", "--workload", "real");
+        assertEquals(2, unknown.exitCode());
+        assertOneLine(unknown.err(), "streamtune bench ingest: --workload must be synthetic or hh-rlhf, got 'real' "
+                + "(see 'streamtune bench ingest --help')");
+        Run missing = run("bench", "ingest", "--workload", "hh-rlhf", "--dataset", "no/such.jsonl.gz");
+        assertEquals(2, missing.exitCode());
+        assertOneLine(missing.err(), "streamtune bench ingest: the hh-rlhf workload reads no/such.jsonl.gz, "
+                + "which is not a file (see 'streamtune bench ingest --help')");
+    }
+
+    @Test
     void unknownOptionIsOneLineAndExit2() {
         Run run = run("topics", "--colour");
         assertEquals(2, run.exitCode());

@@ -5,19 +5,25 @@ import dev.streamtune.bench.ingest.IngestRun.Mode;
 import dev.streamtune.broker.BrokerConfig;
 import dev.streamtune.broker.EmbeddedKafkaBroker;
 import dev.streamtune.broker.TopicSpec;
+import dev.streamtune.contracts.FeedbackEvent;
+import dev.streamtune.contracts.HhRlhf;
+import dev.streamtune.contracts.Json;
 import dev.streamtune.contracts.Topics;
 import dev.streamtune.ingest.SyntheticFeedback;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Random;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -61,10 +67,14 @@ public final class IngestBenchmark {
      * @param partitions partitions of {@code feedback.events}
      * @param streamThreads stream threads of every configuration (the pass-through's too)
      * @param modes the configurations, in the order they run (interleaved per repeat)
+     * @param workload what the pre-loaded events are
+     * @param dataset the HH-RLHF JSON-lines file, for {@link Workload#HH_RLHF}
      */
-    public record Options(int events, int repeats, int partitions, int streamThreads, List<Mode> modes) {
+    public record Options(int events, int repeats, int partitions, int streamThreads, List<Mode> modes,
+            Workload workload, Path dataset) {
         /** One stream thread per partition: each partition carries one of the two adapters. */
-        public static final Options DEFAULTS = new Options(400_000, 5, 2, 2, List.of(Mode.values()));
+        public static final Options DEFAULTS = new Options(400_000, 5, 2, 2, List.of(Mode.values()),
+                Workload.SYNTHETIC, Path.of("..", "shared", "datasets", "hh-rlhf-harmless-base-test.jsonl.gz"));
 
         public Options {
             if (events < 1000) {
@@ -80,7 +90,25 @@ public final class IngestBenchmark {
                 throw new IllegalArgumentException("streamThreads must be at least 1, got " + streamThreads);
             }
             modes = List.copyOf(modes);
+            if (workload == Workload.HH_RLHF && !Files.isRegularFile(dataset)) {
+                throw new IllegalArgumentException("the hh-rlhf workload reads " + dataset + ", which is not a file");
+            }
         }
+    }
+
+    /** What the pre-loaded events are. */
+    public enum Workload {
+        /**
+         * {@link SyntheticFeedback}: all four kinds, short English texts of ASCII words with an e-mail address
+         * or phone number in about one word of sixty, 2% invalid records, 2% duplicates, 1,000 users and one
+         * flooding user. The texts need no JSON escapes.
+         */
+        SYNTHETIC,
+        /**
+         * HH-RLHF's real preference pairs ({@link HhRlhf}), repeated with new ids up to the event count: multi-turn
+         * chats with newlines, quotes, typographic punctuation and the odd empty reply (dead-lettered), 1,000 users.
+         */
+        HH_RLHF
     }
 
     /** Measured events/s (sustained, see {@link IngestRun.Measurement}) of each run, per configuration. */
@@ -119,10 +147,10 @@ public final class IngestBenchmark {
             broker.createTopics(List.of(new TopicSpec(Topics.FEEDBACK_EVENTS.name(), options.partitions()),
                     new TopicSpec(Topics.FEEDBACK_DLQ.name(), 1), new TopicSpec(Topics.EVAL_HOLDOUT.name(), 1),
                     new TopicSpec(Topics.TRAINING_BATCHES.name(), options.partitions())));
-            out.printf("broker up in %d ms; pre-loading %,d events%n", broker.startupTime().toMillis(),
-                    options.events());
+            out.printf("broker up in %d ms; pre-loading %,d events (%s workload)%n", broker.startupTime().toMillis(),
+                    options.events(), options.workload().name().toLowerCase().replace('_', '-'));
             out.flush();
-            long bytes = preload(broker.bootstrapServers(), options.events());
+            long bytes = preload(broker.bootstrapServers(), options);
             out.printf("pre-loaded %,d events (%,.1f MB), per partition: %s; %d stream thread(s)%n", options.events(),
                     bytes / 1e6, perPartition(broker.bootstrapServers()), options.streamThreads());
             out.flush();
@@ -201,8 +229,9 @@ public final class IngestBenchmark {
             out.printf("cost of exactly-once vs at_least_once:            %5.1f%% (target <= 15%%)%n",
                     100 * (1 - results.median(Mode.INGEST_EXACTLY_ONCE) / results.median(Mode.INGEST_AT_LEAST_ONCE)));
         }
-        out.printf("(%,d events, %d partitions, %d stream thread(s), %d run(s) each, medians compared; %d cores, "
-                + "max heap %,d MB)%n", options.events(), options.partitions(), options.streamThreads(),
+        out.printf("(%,d %s events, %d partitions, %d stream thread(s), %d run(s) each, medians compared; %d cores, "
+                + "max heap %,d MB)%n", options.events(), options.workload().name().toLowerCase().replace('_', '-'),
+                options.partitions(), options.streamThreads(),
                 options.repeats(), Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
         out.flush();
     }
@@ -223,9 +252,7 @@ public final class IngestBenchmark {
     }
 
     /** Produces the workload once; every run reads the same records. */
-    private static long preload(String bootstrap, int events) {
-        SyntheticFeedback workload = new SyntheticFeedback(events, 0.02, 0.02,
-                ADAPTERS, 1000, 0.01, 7);
+    private static long preload(String bootstrap, Options options) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ProducerConfig.LINGER_MS_CONFIG, "20");
@@ -234,14 +261,44 @@ public final class IngestBenchmark {
         long now = System.currentTimeMillis();
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-            for (SyntheticFeedback.Record record : workload.generate()) {
-                producer.send(new ProducerRecord<>(Topics.FEEDBACK_EVENTS.name(), null, now, record.key(),
-                        record.value()));
+            for (ProducerRecord<byte[], byte[]> record : records(options, now)) {
+                producer.send(record);
                 bytes += record.value().length;
             }
             producer.flush();
         }
         return bytes;
+    }
+
+    private static List<ProducerRecord<byte[], byte[]>> records(Options options, long timestamp) {
+        String topic = Topics.FEEDBACK_EVENTS.name();
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(options.events());
+        if (options.workload() == Workload.SYNTHETIC) {
+            for (SyntheticFeedback.Record record : new SyntheticFeedback(options.events(), 0.02, 0.02,
+                    ADAPTERS, 1000, 0.01, 7).generate()) {
+                records.add(new ProducerRecord<>(topic, null, timestamp, record.key(), record.value()));
+            }
+            return records;
+        }
+        List<HhRlhf.Pair> pairs = new ArrayList<>();
+        try {
+            for (HhRlhf.Pair pair : HhRlhf.read(options.dataset())) {
+                if (HhRlhf.toEvent(pair, "probe", "2026-11-27T09:00:00Z", "a", "u") != null) {
+                    pairs.add(pair); // a preference: the replies differ after shared turns
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + options.dataset(), e);
+        }
+        Random random = new Random(7);
+        for (int i = 0; i < options.events(); i++) {
+            String adapter = ADAPTERS.get(i % ADAPTERS.size());
+            FeedbackEvent event = HhRlhf.toEvent(pairs.get(i % pairs.size()), String.format("hh-%08d", i),
+                    Instant.ofEpochSecond(1_795_770_000L + i).toString(), adapter, "u-" + random.nextInt(1000));
+            records.add(new ProducerRecord<>(topic, null, timestamp, adapter.getBytes(StandardCharsets.UTF_8),
+                    Json.toBytes(event)));
+        }
+        return records;
     }
 
     private static Path tempDir() {
@@ -260,13 +317,17 @@ public final class IngestBenchmark {
         }
     }
 
-    /** Runs with {@link Options#DEFAULTS}, or {@code events [repeats [MODE,MODE...]]} from the arguments. */
+    /**
+     * Runs with {@link Options#DEFAULTS}, or {@code events [repeats [MODE,MODE... [WORKLOAD]]]} from the
+     * arguments.
+     */
     public static void main(String[] args) {
         Options defaults = Options.DEFAULTS;
         Options options = new Options(args.length > 0 ? Integer.parseInt(args[0]) : defaults.events(),
                 args.length > 1 ? Integer.parseInt(args[1]) : defaults.repeats(), defaults.partitions(),
                 defaults.streamThreads(),
-                args.length > 2 ? Stream.of(args[2].split(",")).map(Mode::valueOf).toList() : defaults.modes());
+                args.length > 2 ? Stream.of(args[2].split(",")).map(Mode::valueOf).toList() : defaults.modes(),
+                args.length > 3 ? Workload.valueOf(args[3]) : defaults.workload(), defaults.dataset());
         run(options, new PrintWriter(System.out, true));
     }
 }
