@@ -48,18 +48,26 @@ final class FeedbackFastPath {
 
     /** The event when {@code bytes} are certainly a valid event under {@code limits}, else null. */
     static FeedbackEvent tryParse(byte[] bytes, ValidationLimits limits) {
+        return tryParse(bytes, limits, new VerbatimTexts(bytes));
+    }
+
+    /**
+     * {@link #tryParse(byte[], ValidationLimits)}, noting in {@code verbatim} each trained text whose bytes
+     * are written as Jackson writes them (what it notes means nothing when the answer is null).
+     */
+    static FeedbackEvent tryParse(byte[] bytes, ValidationLimits limits, VerbatimTexts verbatim) {
         if (bytes == null || bytes.length == 0 || bytes.length > limits.maxEventBytes() || bytes[0] != '{'
                 || !isUtf8(bytes)) {
             return null;
         }
         try {
-            return parse(new JsonScanner(bytes), limits);
+            return parse(new JsonScanner(bytes), limits, verbatim);
         } catch (RuntimeException e) {
             return null; // outside the scanner's subset, or broken: the full check decides and reports
         }
     }
 
-    private static FeedbackEvent parse(JsonScanner p, ValidationLimits limits) {
+    private static FeedbackEvent parse(JsonScanner p, ValidationLimits limits, VerbatimTexts verbatim) {
         if (p.next() != JsonScanner.Token.START_OBJECT) {
             return null;
         }
@@ -92,15 +100,15 @@ final class FeedbackFastPath {
                 case "adapter" -> { field = ADAPTER; adapter = string(p, value); }
                 case "user" -> { field = USER; user = string(p, value); }
                 case "kind" -> { field = KIND; kindName = string(p, value); }
-                case "prompt" -> { field = PROMPT; prompt = text(p, value, limits); }
-                case "completion" -> { field = COMPLETION; completion = text(p, value, limits); }
-                case "response" -> { field = RESPONSE; response = text(p, value, limits); }
-                case "corrected" -> { field = CORRECTED; corrected = text(p, value, limits); }
-                case "chosen" -> { field = CHOSEN; chosen = text(p, value, limits); }
-                case "rejected" -> { field = REJECTED; rejected = text(p, value, limits); }
+                case "prompt" -> { field = PROMPT; prompt = text(p, value, limits, verbatim); }
+                case "completion" -> { field = COMPLETION; completion = text(p, value, limits, verbatim); }
+                case "response" -> { field = RESPONSE; response = text(p, value, limits, verbatim); }
+                case "corrected" -> { field = CORRECTED; corrected = text(p, value, limits, verbatim); }
+                case "chosen" -> { field = CHOSEN; chosen = text(p, value, limits, verbatim); }
+                case "rejected" -> { field = REJECTED; rejected = text(p, value, limits, verbatim); }
                 case "servedBy" -> { field = SERVED_BY; servedBy = servedBy(p, value); }
                 case "rating" -> { field = RATING; rating = rating(p, value); }
-                case "messages" -> { field = MESSAGES; messages = messages(p, value, limits); }
+                case "messages" -> { field = MESSAGES; messages = messages(p, value, limits, verbatim); }
                 case "metadata" -> { field = METADATA; metadata = metadata(p, value, limits); }
                 default -> {
                     return null;
@@ -145,12 +153,19 @@ final class FeedbackFastPath {
     }
 
     /** A trained text: a string with a non-whitespace character, within the field limit. */
-    private static String text(JsonScanner p, JsonScanner.Token value, ValidationLimits limits) {
+    private static String text(JsonScanner p, JsonScanner.Token value, ValidationLimits limits,
+            VerbatimTexts verbatim) {
         if (value != JsonScanner.Token.VALUE_STRING) {
             return null;
         }
         String text = p.text();
-        return hasNonWhitespace(text) && fits(text, limits) ? text : null;
+        if (!hasNonWhitespace(text) || !fits(text, limits)) {
+            return null;
+        }
+        if (p.verbatim()) {
+            verbatim.add(text, p.rawStart(), p.rawEnd());
+        }
+        return text;
     }
 
     private static String servedBy(JsonScanner p, JsonScanner.Token value) {
@@ -178,8 +193,8 @@ final class FeedbackFastPath {
         return rating == 1 || rating == -1 ? rating : null;
     }
 
-    private static List<ChatMessage> messages(JsonScanner p, JsonScanner.Token value, ValidationLimits limits)
-            {
+    private static List<ChatMessage> messages(JsonScanner p, JsonScanner.Token value, ValidationLimits limits,
+            VerbatimTexts verbatim) {
         if (value != JsonScanner.Token.START_ARRAY) {
             return null;
         }
@@ -199,7 +214,7 @@ final class FeedbackFastPath {
                         return null;
                     }
                 } else if (name.equals("content") && content == null) {
-                    content = text(p, v, limits);
+                    content = text(p, v, limits, verbatim);
                     if (content == null) {
                         return null;
                     }

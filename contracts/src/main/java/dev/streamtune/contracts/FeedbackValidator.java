@@ -65,9 +65,10 @@ public final class FeedbackValidator {
       * the full check below, which reports every violation.
       */
     public ValidationResult validate(byte[] bytes) {
-        FeedbackEvent fast = FeedbackFastPath.tryParse(bytes, limits);
+        VerbatimTexts verbatim = new VerbatimTexts(bytes);
+        FeedbackEvent fast = FeedbackFastPath.tryParse(bytes, limits, verbatim);
         if (fast != null) {
-            return ValidationResult.valid(fast);
+            return ValidationResult.valid(fast, verbatim);
         }
         List<Violation> violations = new ArrayList<>();
         if (bytes == null || bytes.length == 0) {

@@ -50,6 +50,9 @@ final class JsonScanner {
     private String text;
     private int number;
     private byte[] unescaped; // scratch for strings with escapes, allocated at the first
+    private int rawStart; // the last string's bytes between its quotes
+    private int rawEnd;
+    private boolean verbatim;
 
     JsonScanner(byte[] bytes) {
         this.bytes = bytes;
@@ -101,6 +104,26 @@ final class JsonScanner {
     /** The value of the last {@link Token#VALUE_STRING}. */
     String text() {
         return text;
+    }
+
+    /** Where the last string's bytes (between its quotes, as written) start. */
+    int rawStart() {
+        return rawStart;
+    }
+
+    /** Where the last string's bytes end (at its closing quote). */
+    int rawEnd() {
+        return rawEnd;
+    }
+
+    /**
+     * Whether the last string's bytes are exactly what {@code contracts}' Jackson configuration writes for
+     * its value: no escapes but {@code \" \\ \b \t \n \f \r} and {@code \\u00XX} (upper case) for the other
+     * control characters, no four-byte UTF-8 sequence (Jackson escapes the surrogate pair). Then a writer
+     * may copy the bytes instead of encoding the value again.
+     */
+    boolean verbatim() {
+        return verbatim;
     }
 
     /** The value of the last {@link Token#VALUE_INT}. */
@@ -191,7 +214,10 @@ final class JsonScanner {
             int c = bytes[i] & 0xFF;
             if (c == '"') {
                 position = i + 1;
+                rawStart = start;
+                rawEnd = i;
                 boolean ascii = (seen & 0x8080808080808080L) == 0;
+                verbatim = ascii || !hasFourByteLead(start, i);
                 return new String(bytes, start, i - start,
                         ascii ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
             }
@@ -202,6 +228,24 @@ final class JsonScanner {
             seen |= c;
             i++;
         }
+    }
+
+    /** Whether a byte in [from, to) leads a four-byte UTF-8 sequence (0xF0 and above in well-formed UTF-8). */
+    private boolean hasFourByteLead(int from, int to) {
+        int i = from;
+        for (int end = to - 7; i < end; i += 8) {
+            long x = (long) LONGS.get(bytes, i);
+            // the top nibble 0xF: x & (x << 1) & (x << 2) & (x << 3) has the byte's high bit set
+            if ((x & (x << 1) & (x << 2) & (x << 3) & 0x8080808080808080L) != 0) {
+                return true;
+            }
+        }
+        for (; i < to; i++) {
+            if ((bytes[i] & 0xF0) == 0xF0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -215,6 +259,7 @@ final class JsonScanner {
         }
         int length = 0;
         int i = start;
+        boolean canonical = true; // every escape as Jackson writes it
         while (true) {
             int stop = nextStop(i);
             expect(stop < bytes.length);
@@ -223,6 +268,9 @@ final class JsonScanner {
             int c = bytes[stop];
             if (c == '"') {
                 position = stop + 1;
+                rawStart = start;
+                rawEnd = stop;
+                verbatim = canonical && !hasFourByteLead(start, stop);
                 return new String(unescaped, 0, length, StandardCharsets.UTF_8);
             }
             expect(c == '\\' && stop + 1 < bytes.length); // else a control character, which must be escaped
@@ -231,7 +279,10 @@ final class JsonScanner {
             switch (kind) {
                 case '"' -> unescaped[length++] = '"';
                 case '\\' -> unescaped[length++] = '\\';
-                case '/' -> unescaped[length++] = '/';
+                case '/' -> {
+                    unescaped[length++] = '/';
+                    canonical = false; // Jackson writes '/' as it is
+                }
                 case 'b' -> unescaped[length++] = '\b';
                 case 'f' -> unescaped[length++] = '\f';
                 case 'n' -> unescaped[length++] = '\n';
@@ -239,6 +290,7 @@ final class JsonScanner {
                 case 't' -> unescaped[length++] = '\t';
                 case 'u' -> {
                     char value = unicodeEscape(i);
+                    canonical &= isCanonicalUnicodeEscape(i, value);
                     i += 4;
                     if (value < 0x80) {
                         unescaped[length++] = (byte) value;
@@ -275,6 +327,22 @@ final class JsonScanner {
             }
         }
         return bytes.length;
+    }
+
+    /**
+     * Whether the escape {@code \\u} + the four hex digits at {@code from} (of {@code value}) is how Jackson
+     * writes that char: only control characters without a short escape, as {@code 00XX} in upper case.
+     */
+    private boolean isCanonicalUnicodeEscape(int from, char value) {
+        if (value >= 0x20 || value == '\b' || value == '\t' || value == '\n' || value == '\f' || value == '\r') {
+            return false;
+        }
+        for (int k = from + 2; k < from + 4; k++) {
+            if (bytes[k] >= 'a' && bytes[k] <= 'f') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The char of the four hex digits at {@code from}; surrogates are left to the full check. */

@@ -6,22 +6,28 @@ import java.util.stream.Collectors;
 
 /**
   * The outcome of validating raw bytes as a feedback event: either the event, or every rule it
-  * breaks (never both, never neither).
+  * breaks (never both, never neither); for a valid event, which of its texts can be copied from the
+  * bytes as they are ({@link VerbatimTexts}, {@link VerbatimTexts#NONE} when none).
   */
-public record ValidationResult(FeedbackEvent event, List<Violation> violations) {
+public record ValidationResult(FeedbackEvent event, List<Violation> violations, VerbatimTexts verbatim) {
     public ValidationResult {
         violations = List.copyOf(violations);
+        Objects.requireNonNull(verbatim, "verbatim");
         if ((event == null) == violations.isEmpty()) {
             throw new IllegalArgumentException("a result holds either an event or violations");
         }
     }
 
     static ValidationResult valid(FeedbackEvent event) {
-        return new ValidationResult(Objects.requireNonNull(event), List.of());
+        return valid(event, VerbatimTexts.NONE);
+    }
+
+    static ValidationResult valid(FeedbackEvent event, VerbatimTexts verbatim) {
+        return new ValidationResult(Objects.requireNonNull(event), List.of(), verbatim);
     }
 
     static ValidationResult invalid(List<Violation> violations) {
-        return new ValidationResult(null, violations);
+        return new ValidationResult(null, violations, VerbatimTexts.NONE);
     }
 
     public boolean isValid() {

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.streamtune.contracts.JsonScanner.Token;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -44,6 +45,8 @@ class JsonScannerTest {
             "\\u20ac", "\\uFFFF", "\\u0001", "\\u001F", "\\u007f", "é", "€", "😀", "?", "'", "\u007f"};
         Random random = new Random(5);
         int escaped = 0;
+        int verbatim = 0;
+        int notVerbatim = 0;
         for (int i = 0; i < 20_000; i++) {
             StringBuilder document = new StringBuilder("{");
             for (String field : List.of("a", "b")) {
@@ -60,12 +63,19 @@ class JsonScannerTest {
                 assertEquals(Token.FIELD_NAME, scanner.next(), json);
                 assertEquals(Token.VALUE_STRING, scanner.next(), json);
                 assertEquals(expected.get(field).textValue(), scanner.text(), json);
+                // verbatim: the bytes between the quotes are what Jackson writes for the value
+                byte[] written = Json.mapper().writeValueAsBytes(scanner.text());
+                byte[] raw = Arrays.copyOfRange(bytes(json), scanner.rawStart() - 1, scanner.rawEnd() + 1);
+                assertEquals(Arrays.equals(written, raw), scanner.verbatim(), json);
+                verbatim += scanner.verbatim() ? 1 : 0;
+                notVerbatim += scanner.verbatim() ? 0 : 1;
             }
             assertEquals(Token.END_OBJECT, scanner.next());
             assertNull(scanner.next());
             escaped += json.indexOf('\\') >= 0 ? 1 : 0;
         }
         assertTrue(escaped > 15_000, "with escapes: " + escaped);
+        assertTrue(verbatim > 2_000 && notVerbatim > 20_000, "verbatim " + verbatim + ", not " + notVerbatim);
     }
 
     @Test

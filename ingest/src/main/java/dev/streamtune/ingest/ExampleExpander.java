@@ -5,6 +5,7 @@ import dev.streamtune.contracts.ExampleKind;
 import dev.streamtune.contracts.FeedbackEvent;
 import dev.streamtune.contracts.SourceOffset;
 import dev.streamtune.contracts.TrainingExample;
+import dev.streamtune.contracts.VerbatimTexts;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -47,7 +48,8 @@ public final class ExampleExpander {
         }
         List<ChatMessage> redacted = new ArrayList<>(messages.size());
         for (ChatMessage turn : messages) {
-            redacted.add(new ChatMessage(turn.role(), Redactor.redact(turn.content())));
+            String content = Redactor.redact(turn.content());
+            redacted.add(content == turn.content() ? turn : new ChatMessage(turn.role(), content));
         }
         return redacted;
     }
@@ -58,10 +60,19 @@ public final class ExampleExpander {
       * ingest puts in batches, the holdout topic and the ledger.
       */
     static List<byte[]> expandSerialised(FeedbackEvent event, SourceOffset source, boolean redact) {
+        return expandSerialised(event, VerbatimTexts.NONE, source, redact);
+    }
+
+    /**
+     * {@link #expandSerialised(FeedbackEvent, SourceOffset, boolean)} for an event validated from bytes:
+     * a text that {@code verbatim} holds and redaction leaves as it is is copied from those bytes.
+     */
+    static List<byte[]> expandSerialised(FeedbackEvent event, VerbatimTexts verbatim, SourceOffset source,
+            boolean redact) {
         String prompt = redact ? Redactor.redact(event.prompt()) : event.prompt();
         List<ChatMessage> messages = messages(event, redact);
         ExampleJson json = new ExampleJson(event.id(), event.adapter(), event.user(), event.kind(), prompt,
-                messages, source, event.time());
+                messages, source, event.time(), verbatim);
         return switch (event.kind()) {
             case DEMONSTRATION -> List.of(json.single(0, ExampleKind.SFT, text(event.completion(), redact)));
             case CORRECTION -> {

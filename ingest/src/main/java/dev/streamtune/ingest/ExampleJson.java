@@ -5,6 +5,7 @@ import dev.streamtune.contracts.ExampleKind;
 import dev.streamtune.contracts.FeedbackKind;
 import dev.streamtune.contracts.SourceOffset;
 import dev.streamtune.contracts.TrainingExample;
+import dev.streamtune.contracts.VerbatimTexts;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -37,15 +38,20 @@ final class ExampleJson {
         }
     }
 
+    private final VerbatimTexts verbatim;
     private final byte[] eventId;
     private final byte[] afterExampleId; // ,"eventId":…,"adapter":…,"user":…,"kind":
     private final byte[] origin; // ,"origin":"…"
     private final byte[] prompt; // ,"prompt":"…" or ,"messages":[…]
     private final byte[] tail; // ,"source":{…},"time":"…"}
 
-    /** The parts of {@code event}'s examples that do not depend on the example. */
+    /**
+     * The parts of {@code event}'s examples that do not depend on the example. Texts that {@code verbatim}
+     * holds are copied from the event's bytes.
+     */
     ExampleJson(String eventId, String adapter, String user, FeedbackKind origin, String prompt,
-            List<ChatMessage> messages, SourceOffset source, String time) {
+            List<ChatMessage> messages, SourceOffset source, String time, VerbatimTexts verbatim) {
+        this.verbatim = verbatim;
         this.eventId = quotedBody(eventId);
         Buffer after = new Buffer(128);
         after.ascii(",\"eventId\":").quoted(eventId).ascii(",\"adapter\":").quoted(adapter)
@@ -54,13 +60,13 @@ final class ExampleJson {
         this.origin = ascii(",\"origin\":\"" + origin.wireName() + "\"");
         Buffer text = new Buffer(prompt != null ? prompt.length() + 16 : 256);
         if (prompt != null) {
-            text.ascii(",\"prompt\":").quoted(prompt);
+            text.ascii(",\"prompt\":").quote().bytes(body(prompt)).quote();
         } else {
             text.ascii(",\"messages\":[");
             for (int i = 0; i < messages.size(); i++) {
                 ChatMessage turn = messages.get(i);
                 text.ascii(i == 0 ? "{\"role\":" : ",{\"role\":").quoted(turn.role()).ascii(",\"content\":")
-                        .quoted(turn.content()).ascii("}");
+                        .quote().bytes(body(turn.content())).quote().ascii("}");
             }
             text.ascii("]");
         }
@@ -100,8 +106,15 @@ final class ExampleJson {
         return out;
     }
 
-    /** {@code text} as the inside of a JSON string; plain ASCII as encoded by the JDK, without a copy. */
-    private static byte[] body(String text) {
+    /**
+     * {@code text} as the inside of a JSON string: copied from the event's bytes when it is verbatim there,
+     * plain ASCII as encoded by the JDK without a copy, else escaped.
+     */
+    private byte[] body(String text) {
+        int slot = verbatim.find(text);
+        if (slot >= 0) {
+            return Arrays.copyOfRange(verbatim.source(), verbatim.start(slot), verbatim.end(slot));
+        }
         int n = text.length();
         if (n >= 16) {
             byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);

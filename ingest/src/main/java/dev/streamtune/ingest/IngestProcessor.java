@@ -108,7 +108,7 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
                         "adapter '" + event.adapter() + "' is not trained by this deployment");
                 return;
             }
-            examples = ExampleExpander.expandSerialised(event,
+            examples = ExampleExpander.expandSerialised(event, result.verbatim(),
                     new SourceOffset(source.topic(), source.partition(), source.offset()), config.redact());
         } catch (RuntimeException e) {
             LOG.error("cannot process {}-{}@{}; dead-lettering it", source.topic(), source.partition(),
@@ -289,7 +289,7 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
             throw new IllegalStateException(entry.sourceTopic() + "-" + entry.sourcePartition() + "@"
                     + entry.sourceOffset() + " is not the event the ledger put in an open batch of " + entry.adapter());
         }
-        List<byte[]> examples = ExampleExpander.expandSerialised(result.event(),
+        List<byte[]> examples = ExampleExpander.expandSerialised(result.event(), result.verbatim(),
                 new SourceOffset(entry.sourceTopic(), entry.sourcePartition(), entry.sourceOffset()), config.redact());
         if (examples.size() != entry.exampleCount()) {
             throw new IllegalStateException("event " + result.event().id() + " now yields " + examples.size()
