@@ -8,6 +8,7 @@ import dev.streamtune.contracts.TrainingExample;
 import dev.streamtune.contracts.VerbatimTexts;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * Turns a feedback event into the training examples it teaches (see {@link TrainingExample}):
@@ -23,32 +24,30 @@ public final class ExampleExpander {
      * every text that is trained on (prompt, chat turns, completions).
      */
     public static List<TrainingExample> expand(FeedbackEvent event, SourceOffset source, boolean redact) {
-        String prompt = redact ? Redactor.redact(event.prompt()) : event.prompt();
-        List<ChatMessage> messages = messages(event, redact);
-        Builder build = new Builder(event, source, prompt, messages);
+        UnaryOperator<String> text = redact ? Redactor::redact : UnaryOperator.identity();
+        Builder build = new Builder(event, source, text.apply(event.prompt()), messages(event, text));
         return switch (event.kind()) {
-            case DEMONSTRATION -> List.of(build.single(ExampleKind.SFT, text(event.completion(), redact)));
+            case DEMONSTRATION -> List.of(build.single(ExampleKind.SFT, text.apply(event.completion())));
             case CORRECTION -> {
-                String corrected = text(event.corrected(), redact);
+                String corrected = text.apply(event.corrected());
                 yield List.of(build.single(ExampleKind.SFT, corrected),
-                        build.pair(corrected, text(event.response(), redact)));
+                        build.pair(corrected, text.apply(event.response())));
             }
             case RATING -> List.of(build.single(
-                    event.rating() > 0 ? ExampleKind.SFT : ExampleKind.UNDESIRABLE, text(event.response(), redact)));
-            case PREFERENCE -> List.of(
-                    build.pair(text(event.chosen(), redact), text(event.rejected(), redact)));
+                    event.rating() > 0 ? ExampleKind.SFT : ExampleKind.UNDESIRABLE, text.apply(event.response())));
+            case PREFERENCE -> List.of(build.pair(text.apply(event.chosen()), text.apply(event.rejected())));
         };
     }
 
-    /** The event's chat turns, each redacted when asked; null when the prompt is plain text. */
-    private static List<ChatMessage> messages(FeedbackEvent event, boolean redact) {
+    /** The event's chat turns, each content through {@code text} (a turn it leaves as it is is kept); null without. */
+    private static List<ChatMessage> messages(FeedbackEvent event, UnaryOperator<String> text) {
         List<ChatMessage> messages = event.messages();
-        if (!redact || messages == null) {
-            return messages;
+        if (messages == null) {
+            return null;
         }
         List<ChatMessage> redacted = new ArrayList<>(messages.size());
         for (ChatMessage turn : messages) {
-            String content = Redactor.redact(turn.content());
+            String content = text.apply(turn.content());
             redacted.add(content == turn.content() ? turn : new ChatMessage(turn.role(), content));
         }
         return redacted;
@@ -69,25 +68,32 @@ public final class ExampleExpander {
      */
     static List<byte[]> expandSerialised(FeedbackEvent event, VerbatimTexts verbatim, SourceOffset source,
             boolean redact) {
-        String prompt = redact ? Redactor.redact(event.prompt()) : event.prompt();
-        List<ChatMessage> messages = messages(event, redact);
-        ExampleJson json = new ExampleJson(event.id(), event.adapter(), event.user(), event.kind(), prompt,
-                messages, source, event.time(), verbatim);
+        UnaryOperator<String> text = redact ? value -> redacted(value, verbatim) : UnaryOperator.identity();
+        ExampleJson json = new ExampleJson(event.id(), event.adapter(), event.user(), event.kind(),
+                text.apply(event.prompt()), messages(event, text), source, event.time(), verbatim);
         return switch (event.kind()) {
-            case DEMONSTRATION -> List.of(json.single(0, ExampleKind.SFT, text(event.completion(), redact)));
+            case DEMONSTRATION -> List.of(json.single(0, ExampleKind.SFT, text.apply(event.completion())));
             case CORRECTION -> {
-                String corrected = text(event.corrected(), redact);
+                String corrected = text.apply(event.corrected());
                 yield List.of(json.single(0, ExampleKind.SFT, corrected),
-                        json.pair(1, corrected, text(event.response(), redact)));
+                        json.pair(1, corrected, text.apply(event.response())));
             }
             case RATING -> List.of(json.single(0, event.rating() > 0 ? ExampleKind.SFT : ExampleKind.UNDESIRABLE,
-                    text(event.response(), redact)));
-            case PREFERENCE -> List.of(json.pair(0, text(event.chosen(), redact), text(event.rejected(), redact)));
+                    text.apply(event.response())));
+            case PREFERENCE -> List.of(json.pair(0, text.apply(event.chosen()), text.apply(event.rejected())));
         };
     }
 
-    private static String text(String value, boolean redact) {
-        return redact ? Redactor.redact(value) : value;
+    /**
+     * {@code value} redacted; a verbatim text whose bytes hold nothing redaction looks for is returned as
+     * it is without scanning it again (usually the case for real text).
+     */
+    private static String redacted(String value, VerbatimTexts verbatim) {
+        int slot = value == null ? -1 : verbatim.find(value);
+        if (slot >= 0 && !Redactor.mightRedact(verbatim.source(), verbatim.start(slot), verbatim.end(slot))) {
+            return value;
+        }
+        return Redactor.redact(value);
     }
 
     /** Numbers the examples of one event as they are built. */
