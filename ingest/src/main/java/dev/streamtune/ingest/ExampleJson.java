@@ -218,36 +218,14 @@ final class ExampleJson {
                         continue;
                     }
                     ensure(6 + n - i);
-                    bytes[length++] = '\\';
-                    switch (c) {
-                        case '"' -> bytes[length++] = '"';
-                        case '\\' -> bytes[length++] = '\\';
-                        case '\b' -> bytes[length++] = 'b';
-                        case '\t' -> bytes[length++] = 't';
-                        case '\n' -> bytes[length++] = 'n';
-                        case '\f' -> bytes[length++] = 'f';
-                        case '\r' -> bytes[length++] = 'r';
-                        default -> {
-                            bytes[length++] = 'u';
-                            bytes[length++] = '0';
-                            bytes[length++] = '0';
-                            bytes[length++] = HEX[c >> 4];
-                            bytes[length++] = HEX[c & 0xF];
-                        }
-                    }
+                    asciiEscape(c);
                 } else {
                     ensure(6 + 3 * (n - i));
                     if (c < 0x800) {
                         bytes[length++] = (byte) (0xC0 | (c >> 6));
                         bytes[length++] = (byte) (0x80 | (c & 0x3F));
                     } else if (Character.isSurrogate(c)) {
-                        // Jackson writes each UTF-16 surrogate (paired or not) as an escape
-                        bytes[length++] = '\\';
-                        bytes[length++] = 'u';
-                        bytes[length++] = HEX[c >> 12];
-                        bytes[length++] = HEX[(c >> 8) & 0xF];
-                        bytes[length++] = HEX[(c >> 4) & 0xF];
-                        bytes[length++] = HEX[c & 0xF];
+                        unicodeEscape(c); // Jackson writes each UTF-16 surrogate (paired or not) as an escape
                     } else {
                         bytes[length++] = (byte) (0xE0 | (c >> 12));
                         bytes[length++] = (byte) (0x80 | ((c >> 6) & 0x3F));
@@ -296,23 +274,7 @@ final class ExampleJson {
                     unicodeEscape(Character.lowSurrogate(codePoint));
                     i = special + 4;
                 } else {
-                    bytes[length++] = '\\';
-                    switch (b) {
-                        case '"' -> bytes[length++] = '"';
-                        case '\\' -> bytes[length++] = '\\';
-                        case '\b' -> bytes[length++] = 'b';
-                        case '\t' -> bytes[length++] = 't';
-                        case '\n' -> bytes[length++] = 'n';
-                        case '\f' -> bytes[length++] = 'f';
-                        case '\r' -> bytes[length++] = 'r';
-                        default -> {
-                            bytes[length++] = 'u';
-                            bytes[length++] = '0';
-                            bytes[length++] = '0';
-                            bytes[length++] = HEX[b >> 4];
-                            bytes[length++] = HEX[b & 0xF];
-                        }
-                    }
+                    asciiEscape(b);
                     i = special + 1;
                 }
             }
@@ -321,6 +283,27 @@ final class ExampleJson {
                 return false;
             }
             return true;
+        }
+
+        /** The escape of a quote, a backslash or a control character (room for six bytes ensured). */
+        private void asciiEscape(int c) {
+            bytes[length++] = '\\';
+            switch (c) {
+                case '"' -> bytes[length++] = '"';
+                case '\\' -> bytes[length++] = '\\';
+                case '\b' -> bytes[length++] = 'b';
+                case '\t' -> bytes[length++] = 't';
+                case '\n' -> bytes[length++] = 'n';
+                case '\f' -> bytes[length++] = 'f';
+                case '\r' -> bytes[length++] = 'r';
+                default -> {
+                    bytes[length++] = 'u';
+                    bytes[length++] = '0';
+                    bytes[length++] = '0';
+                    bytes[length++] = HEX[c >> 4];
+                    bytes[length++] = HEX[c & 0xF];
+                }
+            }
         }
 
         private void unicodeEscape(char c) {
