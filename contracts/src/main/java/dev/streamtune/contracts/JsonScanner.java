@@ -200,10 +200,7 @@ final class JsonScanner {
         int end = bytes.length - 7;
         while (i < end) {
             long x = (long) LONGS.get(bytes, i);
-            // a quote, a backslash or a control character sets the high bit of its byte here
-            long stop = ((x - 0x2020202020202020L) & ~x) | zeroBytes(x ^ 0x2222222222222222L)
-                    | zeroBytes(x ^ 0x5C5C5C5C5C5C5C5CL);
-            if ((stop & 0x8080808080808080L) != 0) {
+            if (stops(x) != 0) {
                 break;
             }
             seen |= x;
@@ -313,9 +310,7 @@ final class JsonScanner {
         int i = from;
         for (int end = bytes.length - 7; i < end; i += 8) {
             long x = (long) LONGS.get(bytes, i);
-            // the lowest flagged byte is exactly the first stop (flags above it may be spurious)
-            long stop = (((x - 0x2020202020202020L) & ~x) | zeroBytes(x ^ 0x2222222222222222L)
-                    | zeroBytes(x ^ 0x5C5C5C5C5C5C5C5CL)) & 0x8080808080808080L;
+            long stop = stops(x);
             if (stop != 0) {
                 return i + (Long.numberOfTrailingZeros(stop) >>> 3);
             }
@@ -377,6 +372,16 @@ final class JsonScanner {
         if (!condition) {
             throw UNSUPPORTED;
         }
+    }
+
+    /**
+     * The high bit of each byte of {@code x} that is a quote, a backslash or a control character, where a
+     * string's plain run stops; the lowest flagged byte is exactly the first such byte (flags above it may be
+     * spurious).
+     */
+    private static long stops(long x) {
+        return (((x - 0x2020202020202020L) & ~x) | zeroBytes(x ^ 0x2222222222222222L)
+                | zeroBytes(x ^ 0x5C5C5C5C5C5C5C5CL)) & 0x8080808080808080L;
     }
 
     /** High bit set in (at least) each zero byte of {@code x} whose bytes are all below 0x80 (others: any). */
