@@ -107,28 +107,36 @@ public final class CpuTuning {
 
     /** AuthenticAMD with the AVX-512 subsets MKL's AVX-512 kernels use, per /proc/cpuinfo. */
     static boolean amdWithAvx512() {
-        String vendor = null;
-        String flags = null;
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (vendor == null && line.startsWith("vendor_id")) {
-                    vendor = line.substring(line.indexOf(':') + 1).trim();
-                } else if (flags == null && line.startsWith("flags")) {
-                    flags = " " + line.substring(line.indexOf(':') + 1).trim() + " ";
-                }
-            }
-        } catch (IOException e) {
+        return "AuthenticAMD".equals(cpuInfo("vendor_id")) && hasAvx512();
+    }
+
+    /** Whether this CPU has the AVX-512 subsets F, CD, BW, DQ and VL (x86-64-v4), per /proc/cpuinfo. */
+    static boolean hasAvx512() {
+        String flags = cpuInfo("flags");
+        if (flags == null) {
             return false;
         }
-        if (!"AuthenticAMD".equals(vendor) || flags == null) {
-            return false;
-        }
+        String padded = " " + flags + " ";
         for (String flag : AVX512) {
-            if (!flags.contains(" " + flag + " ")) {
+            if (!padded.contains(" " + flag + " ")) {
                 return false;
             }
         }
         return true;
+    }
+
+    /** The first value of a /proc/cpuinfo field, or null. */
+    private static String cpuInfo(String field) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith(field)) {
+                    return line.substring(line.indexOf(':') + 1).trim();
+                }
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        return null;
     }
 
     private static boolean libtorchLoaded() {

@@ -315,8 +315,41 @@ public final class LlamaModel implements AutoCloseable {
         if (cache != null) {
             cache.advance(steps);
         }
-        x = rmsNorm(x, finalNorm);                                                                    // [B·T,C]
-        return linear(x, lmHead, null).reshape(batch, steps, config.vocabSize());                   // [B,T,V]
+        return head(x, batch, steps);                                                                 // [B,T,V]
+    }
+
+    // --- pieces of the forward for BlockTraining's hand-written training pass ---
+
+    /** Token embeddings of {@code inputIds} [B, T] as the residual stream [B·T, C] (the embedding is frozen). */
+    NDArray embed(NDArray inputIds) {
+        NDArray ids = inputIds.getDataType() == DataType.INT64 ? inputIds : inputIds.toType(DataType.INT64, false);
+        return ids.getNDArrayInternal().embedding(ids.reshape(ids.size()), tokenEmbedding, SparseFormat.DENSE)
+                .singletonOrThrow();                                                                  // [B·T,C]
+    }
+
+    /** Rotary tables for positions 0..T−1: cos and [−sin, sin], each [1, T, 1, D]. */
+    NDArray[] rotaryTables(NDManager m, long steps) {
+        return rotaryTables(m, null, 0, steps);
+    }
+
+    /** The attention RMSNorm's weight [C] of block {@code layer}. */
+    NDArray attentionNorm(int layer) {
+        return layers[layer].attentionNorm;
+    }
+
+    /** The MLP RMSNorm's weight [C] of block {@code layer}. */
+    NDArray mlpNorm(int layer) {
+        return layers[layer].mlpNorm;
+    }
+
+    /** The bias [out] of one projection, or null. */
+    NDArray projectionBias(int layer, Projection p) {
+        return layers[layer].bias[p.ordinal()];
+    }
+
+    /** Final RMSNorm and LM head: the last block's output [B·T, C] to logits [B, T, V] (recorded in grad mode). */
+    NDArray head(NDArray x, long batch, long steps) {
+        return linear(rmsNorm(x, finalNorm), lmHead, null).reshape(batch, steps, config.vocabSize());  // [B,T,V]
     }
 
     /** {@code x·Wᵀ + b} (+ the adapter's branch) for one projection. */

@@ -15,6 +15,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -31,9 +33,11 @@ import org.slf4j.LoggerFactory;
  *   <li>a LoRA branch added in place: the branch's second product accumulated into the projection's output by
  *       the GEMM ({@code addmm_}/{@code baddbmm_}, beta 1, alpha = scaling) instead of a temporary and an add;</li>
  *   <li>rotary embedding as one {@code roll} and one {@code addcmul} instead of six ops;</li>
- *   <li>an AdamW step over all parameters at once ({@code _foreach_norm}, {@code _fused_adamw_}).</li>
+ *   <li>an AdamW step over all parameters at once ({@code _foreach_norm}, {@code _fused_adamw_});</li>
+ *   <li>the decoder blocks' training forward and hand-written backward ({@code block_*} methods, called by
+ *       {@link BlockTraining} through {@link #invoke} with recording off).</li>
  * </ul>
- * All but the optimizer step record autograd like any other op.
+ * The first four record autograd like any other op when grad mode is on.
  *
  * <p>The module's source is TorchScript text, {@code src/main/resources/dev/streamtune/model/torchscript/kernels.py};
  * this class packs it into a TorchScript archive in memory (the archive's other entries are two constant
@@ -77,6 +81,7 @@ public final class TorchKernels {
     private final NDArray loraAdd;
     private final NDArray adamwStep;
     private final NDArray rotary;
+    private final Map<String, NDArray> selectors = new ConcurrentHashMap<>(); // the block methods', by name
 
     private TorchKernels() {
         Engine.getEngine("PyTorch");
@@ -201,6 +206,26 @@ public final class TorchKernels {
         try (NDList result = IValueUtils.forward(k.module, inputs, false)) {
             return result.singletonOrThrow().toType(DataType.FLOAT64, false).getDouble();
         }
+    }
+
+    /**
+     * Calls the module's method {@code method} on {@code inputs} and returns its results (a tuple's members in
+     * order), attached to the first input's manager; records gradients exactly when the calling thread's grad
+     * mode is on. Used by {@link BlockTraining} and {@link FusedKernels} for the decoder blocks' hand-written
+     * training passes, which run with recording off.
+     */
+    static NDList invoke(String method, NDArray... inputs) {
+        TorchKernels k = get();
+        NDArray selector = k.selectors.computeIfAbsent(method, k::selector);
+        NDList list = new NDList(inputs.length + 1);
+        for (NDArray input : inputs) {
+            list.add(input.getName() == null ? input : input.reshape(input.getShape())); // see call()
+        }
+        list.add(selector);
+        JniUtils.setGraphExecutorOptimize(false); // per thread; see the class comment
+        NDList result = IValueUtils.forward(k.module, list, true);
+        result.attach(inputs[0].getManager());
+        return result;
     }
 
     private NDArray call(NDArray method, NDArray... inputs) {

@@ -3,6 +3,8 @@ package dev.streamtune.bench.train;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streamtune.model.BlockTraining;
+import dev.streamtune.model.FusedKernels;
 import dev.streamtune.model.TorchKernels;
 import dev.streamtune.model.LlamaModel;
 import dev.streamtune.model.io.HfCheckpoint;
@@ -20,9 +22,10 @@ import java.util.Map;
 
 /**
  * Step timing and libtorch-profiler attribution of streamtune's training step, for performance work:
- * {@code StepProfiler <config> <rounds> <variants,comma-separated ints> [profile]}. Each round runs one
- * step per variant (alternating, so load changes hit all variants alike) and prints min/median step time per
- * variant; with {@code profile} it then profiles 3 steps of the first variant and prints op totals.
+ * {@code StepProfiler <config> <rounds> <variants,comma-separated ints> [profile]} (variants: 0 autograd over
+ * composed ops, 1 autograd with libtorch's kernels, 2 the hand-written block pass, 3 that pass without the native
+ * kernels). Each round runs one step per variant (alternating, so load changes hit all variants alike) and prints
+ * min/median step time per variant; with {@code profile} it then profiles 3 steps of the first variant and prints op totals.
  */
 public final class StepProfiler {
     public static void main(String[] args) throws Exception {
@@ -39,7 +42,7 @@ public final class StepProfiler {
             List<List<Double>> times = new ArrayList<>();
             for (int v : variants) {
                 times.add(new ArrayList<>());
-                kernels(v != 0);
+                variant(v);
                 System.out.printf("variant %d first losses: %.6f%n", v, trainer.sftStep(examples).loss());
                 trainer.sftStep(examples);
             }
@@ -48,7 +51,7 @@ public final class StepProfiler {
             long[] sys = new long[variants.length];
             for (int r = 0; r < rounds; r++) {
                 for (int i = 0; i < variants.length; i++) {
-                    kernels(variants[i] != 0);
+                    variant(variants[i]);
                     long[] before = procStat();
                     long start = System.nanoTime();
                     trainer.sftStep(examples);
@@ -81,7 +84,7 @@ public final class StepProfiler {
             }
             System.out.printf("optimizer step alone: %.1f ms (%d parameters)%n", bestOptimizer, adapter.parameters().size());
             if (profile) {
-                kernels(variants[0] != 0);
+                variant(variants[0]);
                 Path trace = dir.resolve("trace.json");
                 int steps = 3;
                 JniUtils.startProfile(false, true, false);
@@ -95,9 +98,15 @@ public final class StepProfiler {
     }
 
     /** Turns TorchKernels on or off; a no-op on model versions without them (to time older builds alike). */
-    private static void kernels(boolean on) {
+    /**
+     * Variant 0: autograd over composed DJL ops; 1: autograd with libtorch's kernels; 2: the hand-written blocks;
+     * 3: the hand-written blocks with RMSNorm and SwiGLU through libtorch ops instead of the native kernels.
+     */
+    private static void variant(int v) {
         try {
-            TorchKernels.setEnabled(on);
+            TorchKernels.setEnabled(v != 0);
+            BlockTraining.setEnabled(v >= 2);
+            FusedKernels.setNativeEnabled(v != 3);
         } catch (NoClassDefFoundError e) {
             // an older model core on the classpath
         }

@@ -5,13 +5,14 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
+import dev.streamtune.model.BlockTraining;
 import dev.streamtune.model.LlamaModel;
 import dev.streamtune.model.NoGrad;
 import dev.streamtune.model.lora.LoraAdapter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * Trains a LoRA adapter on a frozen base model: SFT steps (causal-LM loss on completion tokens) and DPO
@@ -62,19 +63,25 @@ public final class LoraTrainer implements AutoCloseable {
         RECORDING.lock();
         try (NDManager step = model.manager().newSubManager()) {
             boolean dropout = seedDropout();
-            return descend(tokens, () -> Losses.causalLmLoss(forward(step, tokens, adapter, dropout), // [B,T,V]
+            return descend(tokens, passes -> Losses.causalLmLoss(trainingForward(step, tokens, dropout, passes),
                     tokens.targets(step), tokens.lossWeights(step)));
         } finally {
             RECORDING.unlock();
         }
     }
 
-    /** Backward through the objective (built with gradients recorded), one AdamW step, the step's result. */
-    private StepResult descend(TokenBatch tokens, Supplier<NDArray> objective) {
+    /**
+     * Backward through the objective (built with gradients recorded; the hand-written block passes its forward
+     * used, if any, collected in the list it is given, run their backward after autograd's), one AdamW step, the
+     * step's result.
+     */
+    private StepResult descend(TokenBatch tokens, Function<List<BlockTraining.Pass>, NDArray> objective) {
         double loss;
         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            NDArray value = objective.get();
+            List<BlockTraining.Pass> passes = new ArrayList<>(1);
+            NDArray value = objective.apply(passes);
             collector.backward(value);
+            passes.forEach(BlockTraining.Pass::backward);
             loss = scalar(value);
         }
         double norm = optimizer.step();
@@ -101,8 +108,9 @@ public final class LoraTrainer implements AutoCloseable {
                 reference = Losses.sequenceLogProbs(forward(step, tokens, null, false), targets, weights);
             }
             NDArray frozen = reference;
-            return descend(tokens, () -> {
-                NDArray policy = Losses.sequenceLogProbs(forward(step, tokens, adapter, dropout), targets, weights); // [2N]
+            return descend(tokens, passes -> {
+                NDArray policy = Losses.sequenceLogProbs(trainingForward(step, tokens, dropout, passes), targets,
+                        weights);                                                                 // [2N]
                 return Losses.dpoLoss(policy.get("0:" + n), policy.get(n + ":"),
                         frozen.get("0:" + n), frozen.get(n + ":"), config.dpoBeta());
             });
@@ -138,6 +146,19 @@ public final class LoraTrainer implements AutoCloseable {
     /** {@link #evaluate(LlamaModel, LoraAdapter, List, int, int)} with this trainer's adapter and settings. */
     public double evaluate(List<SftExample> examples, int batchSize) {
         return evaluate(model, adapter, examples, batchSize, config.maxSequenceLength());
+    }
+
+    /**
+     * Logits of the policy (base + adapter) with gradients recorded for the step's backward: through
+     * {@link BlockTraining}'s hand-written pass where it applies (its backward joins {@code passes}), else autograd.
+     */
+    private NDArray trainingForward(NDManager m, TokenBatch batch, boolean dropout, List<BlockTraining.Pass> passes) {
+        if (BlockTraining.applicable(model, adapter, dropout)) {
+            BlockTraining.Pass pass = BlockTraining.forward(model, batch.inputIds(m), adapter);
+            passes.add(pass);
+            return pass.logits();
+        }
+        return forward(m, batch, adapter, dropout);
     }
 
     private NDArray forward(NDManager m, TokenBatch batch, LoraAdapter withAdapter, boolean dropout) {

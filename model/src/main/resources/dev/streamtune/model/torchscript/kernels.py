@@ -71,3 +71,280 @@ class Kernels(Module):
     signed_sin: Tensor) -> Tensor:
     half = torch.floordiv(torch.size(x, -1), 2)
     return torch.addcmul(torch.mul(x, cos), torch.roll(x, [half], [-1]), signed_sin)
+  def block_qkv_forward(self: __torch__.Kernels,
+    n: Tensor,
+    wq: Tensor,
+    wk: Tensor,
+    wv: Tensor,
+    bias_q: Tensor,
+    bias_k: Tensor,
+    bias_v: Tensor,
+    aq: Tensor,
+    bq: Tensor,
+    ak: Tensor,
+    bk: Tensor,
+    av: Tensor,
+    bv: Tensor,
+    scaling: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    s = float(scaling)
+    rank = torch.size(aq, 0)
+    down = torch.mm(n, torch.t(torch.cat([aq, ak, av])))
+    down_q = torch.narrow(down, 1, 0, rank)
+    down_k = torch.narrow(down, 1, rank, torch.size(ak, 0))
+    down_v = torch.narrow(down, 1, torch.add(rank, torch.size(ak, 0)), torch.size(av, 0))
+    q = torch.addmm_(torch.mm(down_q, torch.t(torch.mul(bq, s))), n, torch.t(wq), beta=1, alpha=1)
+    k = torch.addmm_(torch.mm(down_k, torch.t(torch.mul(bk, s))), n, torch.t(wk), beta=1, alpha=1)
+    v = torch.addmm_(torch.mm(down_v, torch.t(torch.mul(bv, s))), n, torch.t(wv), beta=1, alpha=1)
+    if torch.gt(torch.numel(bias_q), 0):
+      q = torch.add_(q, bias_q)
+      k = torch.add_(k, bias_k)
+      v = torch.add_(v, bias_v)
+    return (q, k, v, down_q, down_k, down_v)
+  def block_attention_forward(self: __torch__.Kernels,
+    x: Tensor,
+    q_rot: Tensor,
+    k_all: Tensor,
+    v: Tensor,
+    wo: Tensor,
+    ao: Tensor,
+    bo: Tensor,
+    scaling: Tensor,
+    cos: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    s = float(scaling)
+    t = torch.size(cos, 0)
+    d = torch.size(cos, 1)
+    rows = torch.size(x, 0)
+    b = torch.floordiv(rows, t)
+    heads = torch.floordiv(torch.size(q_rot, 1), d)
+    kv_heads = torch.floordiv(torch.size(v, 1), d)
+    group = torch.floordiv(heads, kv_heads)
+    q4 = torch.transpose(torch.view(q_rot, [b, t, heads, d]), 1, 2)
+    k4 = torch.transpose(torch.view(k_all, [b, t, heads, d]), 1, 2)
+    if torch.eq(group, 1):
+      v_all = v
+    else:
+      v_all = torch.reshape(torch.expand(torch.unsqueeze(torch.view(v, [rows, kv_heads, d]), 2), [rows, kv_heads, group, d]), [rows, torch.mul(heads, d)])
+    v4 = torch.transpose(torch.view(v_all, [b, t, heads, d]), 1, 2)
+    out, lse = torch._scaled_dot_product_flash_attention_for_cpu(q4, k4, v4, 0., True)
+    attended = torch.reshape(torch.transpose(out, 1, 2), [rows, torch.mul(heads, d)])
+    down_o = torch.mm(attended, torch.t(ao))
+    x2 = torch.addmm(x, attended, torch.t(wo))
+    x2 = torch.addmm_(x2, down_o, torch.t(bo), beta=1, alpha=s)
+    return (x2, out, lse, attended, down_o, v_all)
+  def block_attention_backward(self: __torch__.Kernels,
+    dx2: Tensor,
+    wo: Tensor,
+    ao: Tensor,
+    bo: Tensor,
+    grad_ao: Tensor,
+    grad_bo: Tensor,
+    scaling: Tensor,
+    cos: Tensor,
+    q_rot: Tensor,
+    k_all: Tensor,
+    v_all: Tensor,
+    out: Tensor,
+    lse: Tensor,
+    attended: Tensor,
+    down_o: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    s = float(scaling)
+    t = torch.size(cos, 0)
+    d = torch.size(cos, 1)
+    rows = torch.size(dx2, 0)
+    b = torch.floordiv(rows, t)
+    heads = torch.floordiv(torch.size(q_rot, 1), d)
+    t_o = torch.mm(dx2, bo)
+    _0 = torch.addmm_(grad_bo, torch.t(dx2), down_o, beta=1, alpha=s)
+    _1 = torch.addmm_(grad_ao, torch.t(t_o), attended, beta=1, alpha=s)
+    d_att = torch.addmm_(torch.mm(t_o, torch.mul(ao, s)), dx2, wo, beta=1, alpha=1)
+    grad_out = torch.transpose(torch.view(d_att, [b, t, heads, d]), 1, 2)
+    q4 = torch.transpose(torch.view(q_rot, [b, t, heads, d]), 1, 2)
+    k4 = torch.transpose(torch.view(k_all, [b, t, heads, d]), 1, 2)
+    v4 = torch.transpose(torch.view(v_all, [b, t, heads, d]), 1, 2)
+    dq4, dk4, dv4 = torch._scaled_dot_product_flash_attention_for_cpu_backward(grad_out, q4, k4, v4, out, lse, 0., True)
+    dq = torch.reshape(torch.contiguous(torch.transpose(dq4, 1, 2)), [rows, torch.mul(heads, d)])
+    dk_all = torch.reshape(torch.contiguous(torch.transpose(dk4, 1, 2)), [rows, torch.mul(heads, d)])
+    dv_all = torch.reshape(torch.transpose(dv4, 1, 2), [rows, torch.mul(heads, d)])
+    return (dq, dk_all, dv_all)
+  def block_qkv_backward(self: __torch__.Kernels,
+    dq2: Tensor,
+    dk2: Tensor,
+    dv_all: Tensor,
+    n: Tensor,
+    wq: Tensor,
+    wk: Tensor,
+    wv: Tensor,
+    aq: Tensor,
+    bq: Tensor,
+    ak: Tensor,
+    bk: Tensor,
+    av: Tensor,
+    bv: Tensor,
+    grad_aq: Tensor,
+    grad_bq: Tensor,
+    grad_ak: Tensor,
+    grad_bk: Tensor,
+    grad_av: Tensor,
+    grad_bv: Tensor,
+    down_q: Tensor,
+    down_k: Tensor,
+    down_v: Tensor,
+    scaling: Tensor,
+    cos: Tensor,
+    input_gradient: Tensor) -> Tensor:
+    s = float(scaling)
+    rows = torch.size(dq2, 0)
+    d = torch.size(cos, 1)
+    kv_heads = torch.floordiv(torch.size(wv, 0), d)
+    group = torch.floordiv(torch.floordiv(torch.size(dv_all, 1), d), kv_heads)
+    if torch.gt(group, 1):
+      dv2 = torch.reshape(torch.sum(torch.reshape(dv_all, [rows, kv_heads, group, d]), [2]), [rows, torch.mul(kv_heads, d)])
+    else:
+      dv2 = dv_all
+    t_q = torch.mm(dq2, bq)
+    t_k = torch.mm(dk2, bk)
+    t_v = torch.mm(dv2, bv)
+    _2 = torch.addmm_(grad_bq, torch.t(dq2), down_q, beta=1, alpha=s)
+    _3 = torch.addmm_(grad_bk, torch.t(dk2), down_k, beta=1, alpha=s)
+    _4 = torch.addmm_(grad_bv, torch.t(dv2), down_v, beta=1, alpha=s)
+    _5 = torch.addmm_(grad_aq, torch.t(t_q), n, beta=1, alpha=s)
+    _6 = torch.addmm_(grad_ak, torch.t(t_k), n, beta=1, alpha=s)
+    _7 = torch.addmm_(grad_av, torch.t(t_v), n, beta=1, alpha=s)
+    if bool(torch.gt(input_gradient, 0)):
+      dn = torch.mm(torch.cat([t_q, t_k, t_v], 1), torch.mul(torch.cat([aq, ak, av]), s))
+      dn = torch.addmm_(dn, dq2, wq, beta=1, alpha=1)
+      dn = torch.addmm_(dn, dk2, wk, beta=1, alpha=1)
+      dn = torch.addmm_(dn, dv2, wv, beta=1, alpha=1)
+    else:
+      dn = torch.empty([0])
+    return dn
+  def block_mlp_in(self: __torch__.Kernels,
+    n: Tensor,
+    wg: Tensor,
+    wu: Tensor,
+    ag: Tensor,
+    bg: Tensor,
+    au: Tensor,
+    bu: Tensor,
+    scaling: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    s = float(scaling)
+    rank = torch.size(ag, 0)
+    down = torch.mm(n, torch.t(torch.cat([ag, au])))
+    down_g = torch.narrow(down, 1, 0, rank)
+    down_u = torch.narrow(down, 1, rank, torch.size(au, 0))
+    g = torch.addmm_(torch.mm(down_g, torch.t(torch.mul(bg, s))), n, torch.t(wg), beta=1, alpha=1)
+    u = torch.addmm_(torch.mm(down_u, torch.t(torch.mul(bu, s))), n, torch.t(wu), beta=1, alpha=1)
+    return (g, u, down_g, down_u)
+  def block_mlp_in_backward(self: __torch__.Kernels,
+    dg: Tensor,
+    du: Tensor,
+    n: Tensor,
+    wg: Tensor,
+    wu: Tensor,
+    ag: Tensor,
+    bg: Tensor,
+    au: Tensor,
+    bu: Tensor,
+    grad_ag: Tensor,
+    grad_bg: Tensor,
+    grad_au: Tensor,
+    grad_bu: Tensor,
+    down_g: Tensor,
+    down_u: Tensor,
+    scaling: Tensor) -> Tensor:
+    s = float(scaling)
+    t_g = torch.mm(dg, bg)
+    t_u = torch.mm(du, bu)
+    _0 = torch.addmm_(grad_bg, torch.t(dg), down_g, beta=1, alpha=s)
+    _1 = torch.addmm_(grad_bu, torch.t(du), down_u, beta=1, alpha=s)
+    _2 = torch.addmm_(grad_ag, torch.t(t_g), n, beta=1, alpha=s)
+    _3 = torch.addmm_(grad_au, torch.t(t_u), n, beta=1, alpha=s)
+    dn = torch.mm(torch.cat([t_g, t_u], 1), torch.mul(torch.cat([ag, au]), s))
+    dn = torch.addmm_(dn, dg, wg, beta=1, alpha=1)
+    return torch.addmm_(dn, du, wu, beta=1, alpha=1)
+  def block_mlp_out(self: __torch__.Kernels,
+    x2: Tensor,
+    h: Tensor,
+    wd: Tensor,
+    ad: Tensor,
+    bd: Tensor,
+    scaling: Tensor) -> Tuple[Tensor, Tensor]:
+    s = float(scaling)
+    down_d = torch.mm(h, torch.t(ad))
+    out = torch.addmm_(torch.addmm(x2, h, torch.t(wd)), down_d, torch.t(bd), beta=1, alpha=s)
+    return (out, down_d)
+  def block_mlp_out_backward(self: __torch__.Kernels,
+    dout: Tensor,
+    h: Tensor,
+    wd: Tensor,
+    ad: Tensor,
+    bd: Tensor,
+    grad_ad: Tensor,
+    grad_bd: Tensor,
+    down_d: Tensor,
+    scaling: Tensor) -> Tensor:
+    s = float(scaling)
+    t_d = torch.mm(dout, bd)
+    _0 = torch.addmm_(grad_bd, torch.t(dout), down_d, beta=1, alpha=s)
+    _1 = torch.addmm_(grad_ad, torch.t(t_d), h, beta=1, alpha=s)
+    return torch.addmm_(torch.mm(t_d, torch.mul(ad, s)), dout, wd, beta=1, alpha=1)
+  def rms_norm_forward(self: __torch__.Kernels,
+    x: Tensor,
+    w: Tensor,
+    eps: Tensor) -> Tuple[Tensor, Tensor]:
+    c = torch.size(x, -1)
+    rstd = torch.rsqrt(torch.add(torch.div(torch.square(torch.linalg_vector_norm(x, 2, [-1], True)), c), float(eps)))
+    return (torch.mul(torch.mul(x, rstd), w), rstd)
+  def rms_norm_backward_(self: __torch__.Kernels,
+    dx: Tensor,
+    dy: Tensor,
+    x: Tensor,
+    w: Tensor,
+    rstd: Tensor) -> Tensor:
+    c = torch.size(x, -1)
+    g = torch.mul(dy, w)
+    dot = torch.sum(torch.mul(g, x), [-1], True)
+    coefficient = torch.div(torch.mul(torch.pow(rstd, 3), dot), c)
+    _0 = torch.addcmul_(dx, g, rstd)
+    return torch.addcmul_(dx, x, coefficient, value=-1)
+  def swiglu_backward(self: __torch__.Kernels,
+    dh: Tensor,
+    g: Tensor,
+    u: Tensor) -> Tuple[Tensor, Tensor]:
+    silu = torch.silu(g)
+    return (torch.silu_backward(torch.mul(dh, u), g), torch.mul(dh, silu))
+  def rotary_forward(self: __torch__.Kernels,
+    x: Tensor,
+    cos: Tensor,
+    sin: Tensor,
+    repeat: Tensor) -> Tensor:
+    t = torch.size(cos, 0)
+    d = torch.size(cos, 1)
+    half = torch.floordiv(d, 2)
+    rows = torch.size(x, 0)
+    heads = torch.floordiv(torch.size(x, 1), d)
+    copies = int(repeat)
+    x4 = torch.view(x, [torch.floordiv(rows, t), t, heads, d])
+    c = torch.view(cos, [1, t, 1, d])
+    sin_half = torch.narrow(sin, 1, 0, half)
+    signed_sin = torch.view(torch.cat([torch.neg(sin_half), sin_half], 1), [1, t, 1, d])
+    y = torch.addcmul(torch.mul(x4, c), torch.roll(x4, [half], [-1]), signed_sin)
+    y = torch.expand(torch.unsqueeze(y, 3), [torch.floordiv(rows, t), t, heads, copies, d])
+    return torch.reshape(y, [rows, torch.mul(torch.mul(heads, copies), d)])
+  def rotary_backward(self: __torch__.Kernels,
+    dy: Tensor,
+    cos: Tensor,
+    sin: Tensor,
+    repeat: Tensor) -> Tensor:
+    t = torch.size(cos, 0)
+    d = torch.size(cos, 1)
+    half = torch.floordiv(d, 2)
+    rows = torch.size(dy, 0)
+    copies = int(repeat)
+    heads = torch.floordiv(torch.floordiv(torch.size(dy, 1), d), copies)
+    g = torch.sum(torch.view(dy, [torch.floordiv(rows, t), t, heads, copies, d]), [3])
+    c = torch.view(cos, [1, t, 1, d])
+    sin_half = torch.narrow(sin, 1, 0, half)
+    back_sin = torch.view(torch.cat([sin_half, torch.neg(sin_half)], 1), [1, t, 1, d])
+    dx = torch.addcmul(torch.mul(g, c), torch.roll(g, [half], [-1]), back_sin)
+    return torch.reshape(dx, [rows, torch.mul(heads, d)])

@@ -1,0 +1,241 @@
+package dev.streamtune.model;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Pointer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * RMSNorm and SwiGLU forward and backward, each one pass over its arrays, for {@link BlockTraining}'s hand-written
+ * backward of the decoder blocks. libtorch's CPU build has no fused kernel for either (RMSNorm with its backward
+ * is about a dozen passes over [N, C] through autograd, SwiGLU about fourteen over [N, F]), so these come from a
+ * small C library of our own, {@code model/src/main/c/fused_kernels.c}, called through JNA on the arrays' memory.
+ * Its loops run on the OpenMP threads of the libgomp that libtorch loaded (the library links libgomp by soname
+ * and is loaded after libtorch), so they share libtorch's two threads instead of competing with them.
+ *
+ * <p>The library is built for x86-64 with AVX-512; elsewhere, or with {@code -Dstreamtune.fused.kernels=false},
+ * or if loading fails, the same math runs through {@link TorchKernels} (a few libtorch ops each). All arrays are
+ * float32 and contiguous; outputs are new arrays attached to the first input's manager.
+ */
+public final class FusedKernels {
+    static {
+        CpuTuning.apply(); // before libtorch loads: MKL's AVX-512 kernels on AMD
+    }
+
+    /** System property that turns the native kernels off ({@code false}): the TorchScript formulas run instead. */
+    public static final String PROPERTY = "streamtune.fused.kernels";
+    private static final String LIBRARY = "/dev/streamtune/model/native/linux-x86_64/libstreamtune_fused_kernels.so";
+    private static final Logger LOG = LoggerFactory.getLogger(FusedKernels.class);
+
+    private static volatile boolean nativeEnabled = Boolean.parseBoolean(System.getProperty(PROPERTY, "true"));
+    private static volatile Boolean loaded;
+
+    private FusedKernels() {}
+
+    /** Direct JNA bindings; registered once, after libtorch (and so its libgomp) is loaded. */
+    private static final class Bindings {
+        static native void streamtune_rms_norm_forward(Pointer x, Pointer w, Pointer y, Pointer rstd, long rows,
+                                                       long columns, float eps);
+
+        static native void streamtune_rms_norm_backward(Pointer dy, Pointer x, Pointer w, Pointer rstd, Pointer dx,
+                                                        long rows, long columns);
+
+        static native void streamtune_swiglu_forward(Pointer g, Pointer u, Pointer h, long n);
+
+        static native void streamtune_swiglu_backward(Pointer dh, Pointer g, Pointer u, Pointer dg, Pointer du, long n);
+
+        static native void streamtune_rotary_forward(Pointer x, Pointer cos, Pointer sin, Pointer y, long rows, long t,
+                                                     long heads, long d, long tableStride, long repeat);
+
+        static native void streamtune_rotary_backward(Pointer dy, Pointer cos, Pointer sin, Pointer dx, long rows,
+                                                      long t, long heads, long d, long tableStride, long repeat);
+    }
+
+    /** Whether the native library is in use (else the TorchScript formulas are): loaded, and not turned off. */
+    public static boolean nativeAvailable() {
+        if (!nativeEnabled) {
+            return false;
+        }
+        Boolean available = loaded;
+        if (available == null) {
+            synchronized (FusedKernels.class) {
+                available = loaded;
+                if (available == null) {
+                    available = load();
+                    loaded = available;
+                }
+            }
+        }
+        return available;
+    }
+
+    /** Turns the native kernels on or off for this process (tests that compare them with the formulas). */
+    public static void setNativeEnabled(boolean on) {
+        nativeEnabled = on;
+    }
+
+    private static boolean load() {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "");
+        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64")) || !CpuTuning.hasAvx512()) {
+            return false;
+        }
+        Engine.getEngine("PyTorch"); // libtorch and its libgomp first: the library resolves libgomp.so.1 to it
+        try (InputStream in = FusedKernels.class.getResourceAsStream(LIBRARY)) {
+            if (in == null) {
+                throw new IOException("resource " + LIBRARY + " is missing");
+            }
+            Path file = Files.createTempFile("streamtune-fused-kernels", ".so");
+            file.toFile().deleteOnExit();
+            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+            Native.register(Bindings.class, NativeLibrary.getInstance(file.toString()));
+            return true;
+        } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
+            LOG.warn("fused kernels unavailable, using libtorch ops instead: {}", e.toString());
+            return false;
+        }
+    }
+
+    /**
+     * RMSNorm {@code y = x · r · w} with {@code r = (‖x‖²/C + eps)^(−1/2)} per row.
+     *
+     * @param x [N, C]
+     * @param w [C]
+     * @return y [N, C] and r [N, 1]
+     */
+    public static NDList rmsNormForward(NDArray x, NDArray w, float eps) {
+        if (!nativeAvailable()) {
+            return TorchKernels.invoke("rms_norm_forward", x, w, x.getManager().create(eps));
+        }
+        long rows = x.getShape().get(0);
+        long columns = x.getShape().get(1);
+        NDArray y = x.getManager().create(x.getShape(), DataType.FLOAT32);
+        NDArray rstd = x.getManager().create(new Shape(rows, 1), DataType.FLOAT32);
+        Bindings.streamtune_rms_norm_forward(pointer(x), pointer(w), pointer(y), pointer(rstd), rows, columns, eps);
+        return new NDList(y, rstd);
+    }
+
+    /**
+     * Adds RMSNorm's input gradient to {@code dx} in place: with {@code g = dy·w},
+     * {@code dx += r·g − x·r³·(g·x)/C} per row (w is frozen: no gradient for it).
+     *
+     * @param dx   [N, C] the residual stream's gradient, accumulated into
+     * @param dy   [N, C] the gradient of the norm's output
+     * @param x    [N, C] the norm's input
+     * @param w    [C]
+     * @param rstd [N, 1] from {@link #rmsNormForward}
+     */
+    public static void rmsNormBackwardInto(NDArray dx, NDArray dy, NDArray x, NDArray w, NDArray rstd) {
+        if (!nativeAvailable()) {
+            TorchKernels.invoke("rms_norm_backward_", dx, dy, x, w, rstd).close();
+            return;
+        }
+        long rows = x.getShape().get(0);
+        long columns = x.getShape().get(1);
+        Bindings.streamtune_rms_norm_backward(pointer(dy), pointer(x), pointer(w), pointer(rstd), pointer(dx), rows,
+                columns);
+    }
+
+    /** SwiGLU's gating {@code h = silu(g)·u}, elementwise; g, u [N, F]. */
+    public static NDArray swigluForward(NDArray g, NDArray u) {
+        if (!nativeAvailable()) {
+            return TorchKernels.siluMul(g, u);
+        }
+        NDArray h = g.getManager().create(g.getShape(), DataType.FLOAT32);
+        Bindings.streamtune_swiglu_forward(pointer(g), pointer(u), pointer(h), g.size());
+        return h;
+    }
+
+    /**
+     * SwiGLU's backward: {@code dg = dh·u·σ(g)·(1 + g·(1 − σ(g)))}, {@code du = dh·silu(g)}.
+     *
+     * @return dg and du, [N, F] each
+     */
+    public static NDList swigluBackward(NDArray dh, NDArray g, NDArray u) {
+        if (!nativeAvailable()) {
+            return TorchKernels.invoke("swiglu_backward", dh, g, u);
+        }
+        NDArray dg = g.getManager().create(g.getShape(), DataType.FLOAT32);
+        NDArray du = g.getManager().create(g.getShape(), DataType.FLOAT32);
+        Bindings.streamtune_swiglu_backward(pointer(dh), pointer(g), pointer(u), pointer(dg), pointer(du), g.size());
+        return new NDList(dg, du);
+    }
+
+    /**
+     * Rotary embedding (rotate-half layout) of each head of x, every head written {@code repeat} times in a row
+     * (GQA: kv heads expanded to the query heads in the same pass):
+     * {@code y₁ = x₁·cos − x₂·sin, y₂ = x₂·cos + x₁·sin} per head, halves of D.
+     *
+     * @param x      [N, heads·D], N = B·T, row n at position n mod T
+     * @param cos    [T, D], the angles' cos (both halves alike)
+     * @param sin    [T, D], the angles' sin in its first D/2 columns (the rest is not read)
+     * @param repeat copies of each head, ≥ 1
+     * @return [N, heads·repeat·D]
+     */
+    public static NDArray rotaryForward(NDArray x, NDArray cos, NDArray sin, int repeat) {
+        if (!nativeAvailable()) {
+            return TorchKernels.invoke("rotary_forward", x, cos, sin, x.getManager().create((float) repeat))
+                    .singletonOrThrow();
+        }
+        long rows = x.getShape().get(0);
+        long steps = cos.getShape().get(0);
+        long headDim = cos.getShape().get(1);
+        long heads = x.getShape().get(1) / headDim;
+        NDArray y = x.getManager().create(new Shape(rows, heads * repeat * headDim), DataType.FLOAT32);
+        Bindings.streamtune_rotary_forward(pointer(x), pointer(cos), pointer(sin), pointer(y), rows, steps, heads,
+                headDim, headDim, repeat);
+        return y;
+    }
+
+    /**
+     * The backward of {@link #rotaryForward}: dy's copies of each head summed, then rotated back
+     * ({@code dx₁ = g₁·cos + g₂·sin, dx₂ = g₂·cos − g₁·sin}).
+     *
+     * @param dy [N, heads·repeat·D]
+     * @return dx [N, heads·D]
+     */
+    public static NDArray rotaryBackward(NDArray dy, NDArray cos, NDArray sin, int repeat) {
+        if (!nativeAvailable()) {
+            return TorchKernels.invoke("rotary_backward", dy, cos, sin, dy.getManager().create((float) repeat))
+                    .singletonOrThrow();
+        }
+        long rows = dy.getShape().get(0);
+        long steps = cos.getShape().get(0);
+        long headDim = cos.getShape().get(1);
+        long heads = dy.getShape().get(1) / headDim / repeat;
+        NDArray dx = dy.getManager().create(new Shape(rows, heads * headDim), DataType.FLOAT32);
+        Bindings.streamtune_rotary_backward(pointer(dy), pointer(cos), pointer(sin), pointer(dx), rows, steps, heads,
+                headDim, headDim, repeat);
+        return dx;
+    }
+
+    /**
+     * The address of a float32 CPU array's first element: its own memory when contiguous (every array written to
+     * here is: outputs are made here, {@code dx} comes from a GEMM), else that of a contiguous copy.
+     */
+    private static Pointer pointer(NDArray array) {
+        if (array.getDataType() != DataType.FLOAT32) {
+            throw new IllegalArgumentException("fused kernels take float32 arrays, not " + array.getDataType());
+        }
+        ByteBuffer buffer = JniUtils.getByteBuffer((PtNDArray) array, true);
+        if (!buffer.isDirect() || buffer.capacity() != array.size() * Float.BYTES) {
+            throw new IllegalArgumentException("not a contiguous CPU array: " + array.getShape());
+        }
+        return Native.getDirectBufferPointer(buffer);
+    }
+}

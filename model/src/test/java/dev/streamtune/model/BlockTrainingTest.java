@@ -1,0 +1,284 @@
+package dev.streamtune.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import dev.streamtune.model.lora.LoraAdapter;
+import dev.streamtune.model.lora.LoraConfig;
+import dev.streamtune.model.train.AdamWConfig;
+import dev.streamtune.model.train.LoraTrainer;
+import dev.streamtune.model.train.SftExample;
+import dev.streamtune.model.train.TrainingConfig;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The hand-written training pass of the decoder blocks ({@link BlockTraining}, {@link FusedKernels}) against
+ * autograd through {@link LlamaModel#forward}: kernel by kernel, through the model (logits and every LoRA
+ * gradient), and through training steps.
+ */
+class BlockTrainingTest {
+    @AfterEach
+    void pathsBackOn() {
+        BlockTraining.setEnabled(true);
+        TorchKernels.setEnabled(true);
+    }
+
+    /**
+     * RMSNorm forward and backward (accumulating into a residual gradient) and SwiGLU forward and backward, native
+     * and TorchScript, against autograd of the textbook formulas in float64, on odd sizes.
+     */
+    @Test
+    void fusedKernelsMatchAutogradOfTheFormulas() {
+        int rows = 37;
+        int columns = 45;
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.randomNormal(new Shape(rows, columns));
+            NDArray w = m.randomNormal(new Shape(columns));
+            NDArray dy = m.randomNormal(new Shape(rows, columns));
+            NDArray residual = m.randomNormal(new Shape(rows, columns));
+            NDArray g = m.randomNormal(new Shape(rows, columns)).mul(4); // σ over its whole range
+            NDArray u = m.randomNormal(new Shape(rows, columns));
+            float eps = 1e-5f;
+
+            // references: autograd in float64
+            NDArray x64 = x.toType(DataType.FLOAT64, true);
+            NDArray g64 = g.toType(DataType.FLOAT64, true);
+            NDArray u64 = u.toType(DataType.FLOAT64, true);
+            NDArray dy64 = dy.toType(DataType.FLOAT64, false);
+            x64.setRequiresGradient(true);
+            g64.setRequiresGradient(true);
+            u64.setRequiresGradient(true);
+            NDArray normRef;
+            NDArray swigluRef;
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                normRef = x64.mul(x64.square().mean(new int[] {1}, true).add(eps).pow(-0.5))
+                        .mul(w.toType(DataType.FLOAT64, false));
+                swigluRef = g64.mul(g64.neg().exp().add(1).pow(-1)).mul(u64);
+                collector.backward(normRef.mul(dy64).sum().add(swigluRef.mul(dy64).sum()));
+            }
+            double[] dxRef = residual.toType(DataType.FLOAT64, false).add(x64.getGradient()).toDoubleArray();
+
+            for (boolean nativeKernels : nativeKernels()) {
+                String path = nativeKernels ? "native" : "TorchScript";
+                FusedKernels.setNativeEnabled(nativeKernels);
+                assertEquals(nativeKernels, FusedKernels.nativeAvailable(), path);
+                NDList norm = FusedKernels.rmsNormForward(x, w, eps);
+                assertClose(normRef.toDoubleArray(), norm.get(0), 1e-5, path + " RMSNorm");
+                NDArray dx = residual.duplicate();
+                FusedKernels.rmsNormBackwardInto(dx, dy, x, w, norm.get(1));
+                assertClose(dxRef, dx, 1e-5, path + " RMSNorm backward");
+                assertClose(swigluRef.toDoubleArray(), FusedKernels.swigluForward(g, u), 1e-5, path + " SwiGLU");
+                NDList dgu = FusedKernels.swigluBackward(dy, g, u);
+                assertClose(g64.getGradient().toDoubleArray(), dgu.get(0), 1e-5, path + " SwiGLU backward, gate");
+                assertClose(u64.getGradient().toDoubleArray(), dgu.get(1), 1e-5, path + " SwiGLU backward, up");
+            }
+        } finally {
+            FusedKernels.setNativeEnabled(true);
+        }
+    }
+
+    /**
+     * Rotary embedding with GQA's head expansion, forward and backward: the native kernel against the TorchScript
+     * formulas (roll and addcmul, expand and sum), and the backward against the forward's transpose
+     * (⟨dy, rotary(x)⟩ = ⟨rotary_backward(dy), x⟩).
+     */
+    @Test
+    void rotaryKernelsAgree() {
+        FusedKernels.setNativeEnabled(true);
+        int steps = 7;
+        int headDim = 8;
+        int heads = 3;
+        int repeat = 2;
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.randomNormal(new Shape(2 * steps, heads * headDim));
+            NDArray dy = m.randomNormal(new Shape(2 * steps, heads * repeat * headDim));
+            NDArray angles = m.randomUniform(0, 6, new Shape(steps, headDim / 2));
+            NDArray cos = angles.cos().concat(angles.cos(), 1);
+            NDArray sin = angles.sin().concat(angles.sin().neg(), 1);
+            List<double[]> results = new ArrayList<>();
+            for (boolean nativeKernels : nativeKernels()) {
+                FusedKernels.setNativeEnabled(nativeKernels);
+                NDArray y = FusedKernels.rotaryForward(x, cos, sin, repeat);
+                NDArray dx = FusedKernels.rotaryBackward(dy, cos, sin, repeat);
+                double inner = y.mul(dy).sum().toType(DataType.FLOAT64, false).getDouble();
+                double transposed = dx.mul(x).sum().toType(DataType.FLOAT64, false).getDouble();
+                assertEquals(inner, transposed, 1e-4 * Math.max(1, Math.abs(inner)),
+                        "adjoint, native " + nativeKernels);
+                NDArray copies = y.reshape(2 * steps, heads, repeat, headDim);
+                assertClose(copies.get(":, :, 0").toType(DataType.FLOAT64, false).toDoubleArray(),
+                        copies.get(":, :, 1"), 1e-6, "repeated heads are equal");
+                results.add(y.toType(DataType.FLOAT64, false).toDoubleArray());
+                results.add(dx.toType(DataType.FLOAT64, false).toDoubleArray());
+            }
+            if (results.size() == 4) {
+                assertClose(results.get(2), m.create(results.get(0)), 1e-5, "rotary forward, native vs TorchScript");
+                assertClose(results.get(3), m.create(results.get(1)), 1e-5, "rotary backward, native vs TorchScript");
+            }
+        } finally {
+            FusedKernels.setNativeEnabled(true);
+        }
+    }
+
+    /** The model's logits and every LoRA gradient, hand-written pass against autograd: GQA, all seven projections. */
+    @Test
+    void blockPassMatchesAutogradWithGqaAndEveryProjection() {
+        compareWithAutograd(ModelConfig.tinyLlama(40, 64, 3, 4, 2), EnumSet.allOf(Projection.class));
+    }
+
+    /** Projections without LoRA (rank-0 placeholders), no GQA, and q/k/v biases (Qwen2). */
+    @Test
+    void blockPassMatchesAutogradWithSomeProjectionsAndBiases() {
+        compareWithAutograd(ModelConfig.tinyLlama(40, 32, 2, 2, 2).withArchitecture(ModelConfig.QWEN2, true),
+                EnumSet.of(Projection.Q, Projection.V, Projection.DOWN));
+    }
+
+    /** Three SFT steps, hand-written pass against autograd: the same losses and the same adapter after them. */
+    @Test
+    void trainingStepsMatchAutograd() {
+        ModelConfig config = ModelConfig.tinyLlama(50, 32, 2, 4, 2);
+        List<SftExample> batch = List.of(
+                new SftExample(new long[] {1, 5, 9, 13, 7}, new long[] {21, 8, 2}),
+                new SftExample(new long[] {1, 44, 3}, new long[] {17, 2}),
+                new SftExample(new long[] {1, 30, 31, 32, 33, 34}, new long[] {6, 6, 6, 2}));
+        TrainingConfig training = TrainingConfig.defaults().withOptimizer(
+                AdamWConfig.defaults().withLearningRate(1e-2));
+        List<double[]> losses = new ArrayList<>();
+        List<float[]> adapters = new ArrayList<>();
+        for (boolean handWritten : new boolean[] {true, false}) {
+            BlockTraining.setEnabled(handWritten);
+            try (LlamaModel model = LlamaModel.random(config, 5, DataType.FLOAT32);
+                 LoraAdapter adapter = LoraAdapter.create(model,
+                         new LoraConfig(4, 8, 0, EnumSet.allOf(Projection.class)), 6);
+                 LoraTrainer trainer = new LoraTrainer(model, adapter, training)) {
+                double[] loss = new double[3];
+                for (int step = 0; step < loss.length; step++) {
+                    loss[step] = trainer.sftStep(batch).loss();
+                }
+                losses.add(loss);
+                adapters.add(flatten(adapter.parameters()));
+            }
+        }
+        for (int step = 0; step < 3; step++) {
+            assertEquals(losses.get(1)[step], losses.get(0)[step], 1e-5, "loss at step " + step);
+        }
+        assertTrue(losses.get(0)[2] < losses.get(0)[0], "training lowers the loss");
+        double diff = TestModels.maxAbsDiff(adapters.get(0), adapters.get(1));
+        assertTrue(diff < 1e-5, "adapters differ by " + diff);
+    }
+
+    private static void compareWithAutograd(ModelConfig config, Set<Projection> targets) {
+        for (boolean nativeKernels : nativeKernels()) {
+            FusedKernels.setNativeEnabled(nativeKernels);
+            try {
+                compareWithAutograd(config, targets, nativeKernels ? "native kernels" : "TorchScript kernels");
+            } finally {
+                FusedKernels.setNativeEnabled(true);
+            }
+        }
+    }
+
+    private static void compareWithAutograd(ModelConfig config, Set<Projection> targets, String path) {
+        try (LlamaModel model = LlamaModel.random(config, 3, DataType.FLOAT32);
+             LoraAdapter adapter = LoraAdapter.create(model, new LoraConfig(4, 8, 0, targets), 4)) {
+            SplittableRandom random = new SplittableRandom(9);
+            for (NDArray p : adapter.parameters()) {
+                if (p.getShape().get(1) == 4) { // B [out, r]: non-zero, so that A gets gradients too
+                    float[] values = new float[(int) p.size()];
+                    for (int i = 0; i < values.length; i++) {
+                        values[i] = (float) (0.2 * random.nextGaussian());
+                    }
+                    p.set(values);
+                }
+            }
+            long[] ids = new long[3 * 13];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = random.nextInt(config.vocabSize());
+            }
+            List<float[]> handWritten = logitsAndGradients(model, adapter, ids, true);
+            List<float[]> autograd = logitsAndGradients(model, adapter, ids, false);
+            assertEquals(autograd.size(), handWritten.size());
+            for (int i = 0; i < autograd.size(); i++) {
+                double diff = TestModels.maxAbsDiff(handWritten.get(i), autograd.get(i));
+                assertTrue(diff < 1e-5, path + ": " + (i == 0 ? "logits" : "gradient of LoRA parameter " + (i - 1))
+                        + " differ by " + diff);
+            }
+            assertTrue(maxAbs(autograd.get(1)) > 1e-3, "the gradients compared are not all zero");
+        }
+    }
+
+    /** Logits then the gradient of every adapter parameter, for loss = mean of logits². */
+    private static List<float[]> logitsAndGradients(LlamaModel model, LoraAdapter adapter, long[] ids,
+                                                    boolean handWritten) {
+        adapter.setTrainable(true);
+        adapter.zeroGradients();
+        List<float[]> out = new ArrayList<>();
+        try (NDManager m = model.manager().newSubManager();
+             GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            NDArray inputIds = m.create(ids, new Shape(3, ids.length / 3));
+            BlockTraining.Pass pass = handWritten ? BlockTraining.forward(model, inputIds, adapter) : null;
+            NDArray logits = handWritten ? pass.logits() : model.forward(inputIds, null, null, adapter, false);
+            out.add(logits.toFloatArray());
+            collector.backward(logits.square().mean());
+            if (handWritten) {
+                pass.backward();
+            }
+            for (NDArray p : adapter.parameters()) {
+                out.add(p.getGradient().toFloatArray());
+            }
+        } finally {
+            adapter.zeroGradients();
+            adapter.setTrainable(false);
+        }
+        return out;
+    }
+
+    private static boolean[] nativeKernels() {
+        FusedKernels.setNativeEnabled(true);
+        return FusedKernels.nativeAvailable() ? new boolean[] {true, false} : new boolean[] {false};
+    }
+
+    private static void assertClose(double[] expected, NDArray actual, double tolerance, String what) {
+        double[] values = actual.toType(DataType.FLOAT64, false).toDoubleArray();
+        assertEquals(expected.length, values.length, what);
+        double worst = 0;
+        for (int i = 0; i < values.length; i++) {
+            worst = Math.max(worst, Math.abs(values[i] - expected[i]) / Math.max(1, Math.abs(expected[i])));
+        }
+        assertTrue(worst < tolerance, what + " differs by " + worst);
+    }
+
+    private static float[] flatten(List<NDArray> arrays) {
+        int size = arrays.stream().mapToInt(a -> (int) a.size()).sum();
+        float[] all = new float[size];
+        int at = 0;
+        for (NDArray a : arrays) {
+            float[] values = a.toFloatArray();
+            System.arraycopy(values, 0, all, at, values.length);
+            at += values.length;
+        }
+        return all;
+    }
+
+    private static double maxAbs(float[] values) {
+        double max = 0;
+        for (float v : values) {
+            max = Math.max(max, Math.abs(v));
+        }
+        return max;
+    }
+}
