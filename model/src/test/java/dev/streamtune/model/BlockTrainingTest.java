@@ -196,19 +196,8 @@ class BlockTrainingTest {
         try (LlamaModel model = LlamaModel.random(config, 3, DataType.FLOAT32);
              LoraAdapter adapter = LoraAdapter.create(model, new LoraConfig(4, 8, 0, targets), 4)) {
             SplittableRandom random = new SplittableRandom(9);
-            for (NDArray p : adapter.parameters()) {
-                if (p.getShape().get(1) == 4) { // B [out, r]: non-zero, so that A gets gradients too
-                    float[] values = new float[(int) p.size()];
-                    for (int i = 0; i < values.length; i++) {
-                        values[i] = (float) (0.2 * random.nextGaussian());
-                    }
-                    p.set(values);
-                }
-            }
-            long[] ids = new long[3 * 13];
-            for (int i = 0; i < ids.length; i++) {
-                ids[i] = random.nextInt(config.vocabSize());
-            }
+            TestModels.randomizeLoraB(adapter, random);
+            long[] ids = TestModels.randomIds(random, 3 * 13, config.vocabSize());
             List<float[]> handWritten = logitsAndGradients(model, adapter, ids, true);
             List<float[]> autograd = logitsAndGradients(model, adapter, ids, false);
             assertEquals(autograd.size(), handWritten.size());

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.streamtune.model.lora.LoraAdapter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.SplittableRandom;
 
 /** Shared helpers for model tests. */
 public final class TestModels {
@@ -26,6 +28,35 @@ public final class TestModels {
             NDArray input = m.create(ids, new Shape(1, ids.length));
             return model.forward(input).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
         }
+    }
+
+    /**
+     * Sets every LoRA B of {@code adapter} to N(0, 0.2²) draws (a fresh adapter's B is zero, so A would get no
+     * gradient), in the adapter's parameter order.
+     */
+    public static void randomizeLoraB(LoraAdapter adapter, SplittableRandom random) {
+        for (int layer = 0; layer < adapter.modelConfig().numLayers(); layer++) {
+            for (Projection p : Projection.values()) {
+                NDArray b = adapter.loraB(layer, p);
+                if (b == null) {
+                    continue;
+                }
+                float[] values = new float[(int) b.size()];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = (float) (0.2 * random.nextGaussian());
+                }
+                b.set(values);
+            }
+        }
+    }
+
+    /** {@code count} token ids drawn uniformly from the vocabulary. */
+    public static long[] randomIds(SplittableRandom random, int count, int vocabSize) {
+        long[] ids = new long[count];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = random.nextInt(vocabSize);
+        }
+        return ids;
     }
 
     /** Largest absolute difference between two equally long arrays. */

@@ -108,20 +108,8 @@ class TorchKernelsTest {
         try (LlamaModel model = LlamaModel.random(config, 3, DataType.FLOAT32);
              LoraAdapter adapter = LoraAdapter.create(model, new LoraConfig(4, 8, 0, EnumSet.allOf(Projection.class)), 4)) {
             SplittableRandom random = new SplittableRandom(9);
-            for (int layer = 0; layer < config.numLayers(); layer++) {
-                for (Projection p : Projection.values()) {
-                    NDArray b = adapter.loraB(layer, p);  // non-zero B so that A gets gradients too
-                    float[] values = new float[(int) b.size()];
-                    for (int i = 0; i < values.length; i++) {
-                        values[i] = (float) (0.2 * random.nextGaussian());
-                    }
-                    b.set(values);
-                }
-            }
-            long[] ids = new long[2 * 11];
-            for (int i = 0; i < ids.length; i++) {
-                ids[i] = random.nextInt(config.vocabSize());
-            }
+            TestModels.randomizeLoraB(adapter, random); // non-zero B so that A gets gradients too
+            long[] ids = TestModels.randomIds(random, 2 * 11, config.vocabSize());
             List<float[]> fused = logitsAndGradients(model, adapter, ids, true);
             List<float[]> composed = logitsAndGradients(model, adapter, ids, false);
             for (int i = 0; i < fused.size(); i++) {

@@ -313,6 +313,17 @@ class Kernels(Module):
     u: Tensor) -> Tuple[Tensor, Tensor]:
     silu = torch.silu(g)
     return (torch.silu_backward(torch.mul(dh, u), g), torch.mul(dh, silu))
+  def rotate_halves(self: __torch__.Kernels,
+    x4: Tensor,
+    cos: Tensor,
+    sin: Tensor,
+    sign: float) -> Tensor:
+    t = torch.size(cos, 0)
+    d = torch.size(cos, 1)
+    half = torch.floordiv(d, 2)
+    sin_half = torch.mul(torch.narrow(sin, 1, 0, half), sign)
+    table = torch.view(torch.cat([torch.neg(sin_half), sin_half], 1), [1, t, 1, d])
+    return torch.addcmul(torch.mul(x4, torch.view(cos, [1, t, 1, d])), torch.roll(x4, [half], [-1]), table)
   def rotary_forward(self: __torch__.Kernels,
     x: Tensor,
     cos: Tensor,
@@ -320,15 +331,10 @@ class Kernels(Module):
     repeat: Tensor) -> Tensor:
     t = torch.size(cos, 0)
     d = torch.size(cos, 1)
-    half = torch.floordiv(d, 2)
     rows = torch.size(x, 0)
     heads = torch.floordiv(torch.size(x, 1), d)
     copies = int(repeat)
-    x4 = torch.view(x, [torch.floordiv(rows, t), t, heads, d])
-    c = torch.view(cos, [1, t, 1, d])
-    sin_half = torch.narrow(sin, 1, 0, half)
-    signed_sin = torch.view(torch.cat([torch.neg(sin_half), sin_half], 1), [1, t, 1, d])
-    y = torch.addcmul(torch.mul(x4, c), torch.roll(x4, [half], [-1]), signed_sin)
+    y = self.rotate_halves(torch.view(x, [torch.floordiv(rows, t), t, heads, d]), cos, sin, 1.)
     y = torch.expand(torch.unsqueeze(y, 3), [torch.floordiv(rows, t), t, heads, copies, d])
     return torch.reshape(y, [rows, torch.mul(torch.mul(heads, copies), d)])
   def rotary_backward(self: __torch__.Kernels,
@@ -338,13 +344,8 @@ class Kernels(Module):
     repeat: Tensor) -> Tensor:
     t = torch.size(cos, 0)
     d = torch.size(cos, 1)
-    half = torch.floordiv(d, 2)
     rows = torch.size(dy, 0)
     copies = int(repeat)
     heads = torch.floordiv(torch.floordiv(torch.size(dy, 1), d), copies)
     g = torch.sum(torch.view(dy, [torch.floordiv(rows, t), t, heads, copies, d]), [3])
-    c = torch.view(cos, [1, t, 1, d])
-    sin_half = torch.narrow(sin, 1, 0, half)
-    back_sin = torch.view(torch.cat([sin_half, torch.neg(sin_half)], 1), [1, t, 1, d])
-    dx = torch.addcmul(torch.mul(g, c), torch.roll(g, [half], [-1]), back_sin)
-    return torch.reshape(dx, [rows, torch.mul(heads, d)])
+    return torch.reshape(self.rotate_halves(g, cos, sin, -1.), [rows, torch.mul(heads, d)])
