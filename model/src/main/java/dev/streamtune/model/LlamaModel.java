@@ -269,13 +269,11 @@ public final class LlamaModel implements AutoCloseable {
         int kvHeads = config.numKvHeads();
         int headDim = config.headDim();
 
-        NDArray ids = inputIds.getDataType() == DataType.INT64 ? inputIds : inputIds.toType(DataType.INT64, false);
         long tokens = batch * steps;
         // The residual stream and every projection are 2-D, [B·T, ·]: each projection is then one plain GEMM and a
         // LoRA branch accumulates into its output with addmm_ (no batched GEMM over an expanded B, no reduction of
         // its gradient over the batch); only attention sees [B, heads, T, D].
-        NDArray x = ids.getNDArrayInternal().embedding(ids.reshape(tokens), tokenEmbedding, SparseFormat.DENSE)
-                .singletonOrThrow();                                                                  // [B·T,C]
+        NDArray x = embed(inputIds);                                                                  // [B·T,C]
         NDArray[] cosSin = rotaryTables(m, attentionMask, past, steps);  // cos, [−sin, sin]: [1|B, T, 1, D]
         // plain causal self-attention (no cache, no padding): libtorch's fused kernel, no explicit mask needed
         boolean causalOnly = cache == null && attentionMask == null && steps > 1 && TorchKernels.enabled();
@@ -320,7 +318,7 @@ public final class LlamaModel implements AutoCloseable {
 
     // --- pieces of the forward for BlockTraining's hand-written training pass ---
 
-    /** Token embeddings of {@code inputIds} [B, T] as the residual stream [B·T, C] (the embedding is frozen). */
+    /** Token embeddings of {@code inputIds} [B, T] as the residual stream [B·T, C]. */
     NDArray embed(NDArray inputIds) {
         NDArray ids = inputIds.getDataType() == DataType.INT64 ? inputIds : inputIds.toType(DataType.INT64, false);
         return ids.getNDArrayInternal().embedding(ids.reshape(ids.size()), tokenEmbedding, SparseFormat.DENSE)
