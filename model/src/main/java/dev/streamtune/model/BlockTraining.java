@@ -45,22 +45,25 @@ public final class BlockTraining {
     }
 
     /**
-     * Whether the trainer may use this pass: on, float32 weights, libtorch's kernels available (flash attention),
-     * an unmerged adapter, and no LoRA dropout in this step (the pass has no dropout masks).
+     * Whether the trainer may use this pass: on, float32 weights, libtorch's kernels available (flash attention)
+     * and an unmerged adapter.
      */
-    public static boolean applicable(LlamaModel model, LoraAdapter adapter, boolean dropout) {
-        return enabled && !dropout && adapter != null && !adapter.isMerged()
-                && model.dataType() == DataType.FLOAT32 && TorchKernels.enabled();
+    public static boolean applicable(LlamaModel model, LoraAdapter adapter) {
+        return enabled && adapter != null && !adapter.isMerged() && model.dataType() == DataType.FLOAT32
+                && TorchKernels.enabled();
     }
 
     /**
      * The blocks' forward without autograd, then the head with the calling thread's grad mode (on, inside a
      * gradient collector).
      *
-     * @param inputIds [B, T] token ids, T ≥ 2; rows right-padded (causal attention only, no padding mask)
+     * @param inputIds [B, T] token ids; rows right-padded (causal attention only, no padding mask)
+     * @param dropout  whether to apply the adapter's LoRA dropout (training steps): masks drawn from the engine's
+     *                 generator in the order and with the ops of the autograd path, so a seeded step draws the
+     *                 same masks on either path
      */
-    public static Pass forward(LlamaModel model, NDArray inputIds, LoraAdapter adapter) {
-        return new Pass(model, inputIds, adapter);
+    public static Pass forward(LlamaModel model, NDArray inputIds, LoraAdapter adapter, boolean dropout) {
+        return new Pass(model, inputIds, adapter, dropout);
     }
 
     /** One batch's pass: its logits, and the backward to run after autograd's. */
@@ -75,7 +78,7 @@ public final class BlockTraining {
         private final NDArray sin;       // [T, D] sin of the rotary angles in the first half, −sin in the second
         private final int group;         // G, query heads per kv head
 
-        private Pass(LlamaModel model, NDArray inputIds, LoraAdapter adapter) {
+        private Pass(LlamaModel model, NDArray inputIds, LoraAdapter adapter, boolean dropout) {
             this.model = model;
             NDManager m = inputIds.getManager();
             ModelConfig config = model.config();
@@ -84,6 +87,7 @@ public final class BlockTraining {
             float eps = (float) config.rmsNormEps();
             this.lora = new LoraArrays(model, adapter, m);
             this.scaling = Tensors.scalar(m, adapter.config().scaling(), DataType.FLOAT32);
+            NDArray dropoutRate = m.create(dropout ? (float) adapter.config().dropout() : 0f);
             this.blocks = new Block[config.numLayers()];
             this.group = config.groupSize();
             NDArray x;
@@ -106,15 +110,19 @@ public final class BlockTraining {
                             biasQ == null ? noBias : model.projectionBias(l, Projection.K),
                             biasQ == null ? noBias : model.projectionBias(l, Projection.V),
                             lora.a(l, Projection.Q), lora.b(l, Projection.Q), lora.a(l, Projection.K),
-                            lora.b(l, Projection.K), lora.a(l, Projection.V), lora.b(l, Projection.V), scaling);
+                            lora.b(l, Projection.K), lora.a(l, Projection.V), lora.b(l, Projection.V), scaling,
+                            dropoutRate);
                     b.downQ = qkv.get(3);                                                               // [N,r]
                     b.downK = qkv.get(4);                                                               // [N,r]
                     b.downV = qkv.get(5);                                                               // [N,r]
+                    b.noiseQ = qkv.get(6);                                                              // [N,C]|[0]
+                    b.noiseK = qkv.get(7);                                                              // [N,C]|[0]
+                    b.noiseV = qkv.get(8);                                                              // [N,C]|[0]
                     b.q = FusedKernels.rotaryForward(qkv.get(0), cos, sin, 1);                          // [N,H·D]
                     b.k = FusedKernels.rotaryForward(qkv.get(1), cos, sin, group);                      // [N,H·D]
                     b.attention = TorchKernels.invoke("block_attention_forward", x, b.q, b.k, qkv.get(2),
                             weight(l, Projection.O), lora.a(l, Projection.O), lora.b(l, Projection.O), scaling,
-                            cos);
+                            cos, dropoutRate);
                     b.x2 = b.attention.get(0);                                                          // [N,C]
                     norm = FusedKernels.rmsNormForward(b.x2, model.mlpNorm(l), eps);
                     b.n2 = norm.get(0);                                                                 // [N,C]
@@ -122,15 +130,18 @@ public final class BlockTraining {
                     NDList mlp = TorchKernels.invoke("block_mlp_in", b.n2,
                             weight(l, Projection.GATE), weight(l, Projection.UP),
                             lora.a(l, Projection.GATE), lora.b(l, Projection.GATE),
-                            lora.a(l, Projection.UP), lora.b(l, Projection.UP), scaling);
+                            lora.a(l, Projection.UP), lora.b(l, Projection.UP), scaling, dropoutRate);
+                    b.noiseG = mlp.get(4);                                                              // [N,C]|[0]
+                    b.noiseU = mlp.get(5);                                                              // [N,C]|[0]
                     b.g = mlp.get(0);                                                                   // [N,F]
                     b.u = mlp.get(1);                                                                   // [N,F]
                     b.downG = mlp.get(2);                                                               // [N,r]
                     b.downU = mlp.get(3);                                                               // [N,r]
                     b.h = FusedKernels.swigluForward(b.g, b.u);                                         // [N,F]
                     NDList out = TorchKernels.invoke("block_mlp_out", b.x2, b.h, weight(l, Projection.DOWN),
-                            lora.a(l, Projection.DOWN), lora.b(l, Projection.DOWN), scaling);
+                            lora.a(l, Projection.DOWN), lora.b(l, Projection.DOWN), scaling, dropoutRate);
                     b.downD = out.get(1);                                                               // [N,r]
+                    b.noiseD = out.get(2);                                                              // [N,F]|[0]
                     x = out.get(0);                                                                     // [N,C]
                     blocks[l] = b;
                 }
@@ -162,7 +173,7 @@ public final class BlockTraining {
                     Block b = blocks[l];
                     NDArray dh = TorchKernels.invoke("block_mlp_out_backward", dout, b.h,
                             weight(l, Projection.DOWN), lora.a(l, Projection.DOWN), lora.b(l, Projection.DOWN),
-                            grads.a(l, Projection.DOWN), grads.b(l, Projection.DOWN), b.downD, scaling)
+                            grads.a(l, Projection.DOWN), grads.b(l, Projection.DOWN), b.downD, b.noiseD, scaling)
                             .singletonOrThrow();                                                        // [N,F]
                     NDList dgu = FusedKernels.swigluBackward(dh, b.g, b.u);                             // [N,F] ×2
                     NDArray dn2 = TorchKernels.invoke("block_mlp_in_backward", dgu.get(0), dgu.get(1), b.n2,
@@ -170,15 +181,16 @@ public final class BlockTraining {
                             lora.a(l, Projection.GATE), lora.b(l, Projection.GATE),
                             lora.a(l, Projection.UP), lora.b(l, Projection.UP),
                             grads.a(l, Projection.GATE), grads.b(l, Projection.GATE),
-                            grads.a(l, Projection.UP), grads.b(l, Projection.UP), b.downG, b.downU, scaling)
+                            grads.a(l, Projection.UP), grads.b(l, Projection.UP), b.downG, b.downU, b.noiseG,
+                            b.noiseU, scaling)
                             .singletonOrThrow();                                                        // [N,C]
                     // x_out = x2 + mlp(norm(x2)): dx2 = dout + norm's backward of dn2, accumulated into dout
                     FusedKernels.rmsNormBackwardInto(dout, dn2, b.x2, model.mlpNorm(l), b.rstd2);
-                    NDList saved = b.attention; // x2, out, lse, attended, down_o, v (expanded to H heads)
+                    NDList saved = b.attention; // x2, out, lse, attended, down_o, v (expanded to H heads), noise_o
                     NDList dqkv = TorchKernels.invoke("block_attention_backward", dout,
                             weight(l, Projection.O), lora.a(l, Projection.O), lora.b(l, Projection.O),
                             grads.a(l, Projection.O), grads.b(l, Projection.O), scaling, cos, b.q, b.k,
-                            saved.get(5), saved.get(1), saved.get(2), saved.get(3), saved.get(4));
+                            saved.get(5), saved.get(1), saved.get(2), saved.get(3), saved.get(4), saved.get(6));
                     NDArray dq = FusedKernels.rotaryBackward(dqkv.get(0), cos, sin, 1);                 // [N,H·D]
                     NDArray dk = FusedKernels.rotaryBackward(dqkv.get(1), cos, sin, group);             // [N,K·D]
                     NDArray dn1 = TorchKernels.invoke("block_qkv_backward", dq, dk, dqkv.get(2), b.n1,
@@ -187,7 +199,7 @@ public final class BlockTraining {
                             lora.b(l, Projection.K), lora.a(l, Projection.V), lora.b(l, Projection.V),
                             grads.a(l, Projection.Q), grads.b(l, Projection.Q), grads.a(l, Projection.K),
                             grads.b(l, Projection.K), grads.a(l, Projection.V), grads.b(l, Projection.V),
-                            b.downQ, b.downK, b.downV, scaling, cos, l > 0 ? yes : no)
+                            b.downQ, b.downK, b.downV, b.noiseQ, b.noiseK, b.noiseV, scaling, cos, l > 0 ? yes : no)
                             .singletonOrThrow();                                                        // [N,C]
                     // x2 = x + attention(norm(x)): dx = dx2 + norm's backward of dn1 (the embedding is frozen:
                     // block 0's input gradient is not needed, nor computed)
@@ -222,7 +234,13 @@ public final class BlockTraining {
         NDArray h;          // [N,F] silu(g)·u
         NDArray downG;      // [N,r] n2·A_gateᵀ
         NDArray downU;      // [N,r] n2·A_upᵀ
-        NDArray downD;      // [N,r] h·A_downᵀ
+        NDArray downD;      // [N,r] h·A_downᵀ (of the dropped-out input, with LoRA dropout)
+        NDArray noiseQ;     // LoRA dropout's scaled masks (0 or 1/(1−p)) of each projection's input, or empty
+        NDArray noiseK;
+        NDArray noiseV;
+        NDArray noiseG;
+        NDArray noiseU;
+        NDArray noiseD;
     }
 
     /** The adapter's A [r, in] and B [out, r] per block and projection, rank-0 placeholders where not targeted. */

@@ -149,29 +149,34 @@ class BlockTrainingTest {
                 EnumSet.of(Projection.Q, Projection.V, Projection.DOWN));
     }
 
-    /** Three SFT steps, hand-written pass against autograd: the same losses and the same adapter after them. */
+    /**
+     * Three SFT steps, hand-written pass against autograd: the same losses and the same adapter after them, without
+     * and with LoRA dropout (the same masks on both paths: the trainer seeds each step, both draw alike).
+     */
     @Test
     void trainingStepsMatchAutograd() {
         List<SftExample> batch = List.of(
                 new SftExample(new long[] {1, 5, 9, 13, 7}, new long[] {21, 8, 2}),
                 new SftExample(new long[] {1, 44, 3}, new long[] {17, 2}),
                 new SftExample(new long[] {1, 30, 31, 32, 33, 34}, new long[] {6, 6, 6, 2}));
-        compareSteps(trainer -> trainer.sftStep(batch).loss());
+        compareSteps(0, trainer -> trainer.sftStep(batch).loss());
+        compareSteps(0.1, trainer -> trainer.sftStep(batch).loss());
     }
 
     /**
      * Three DPO steps (the policy's chosen and rejected rows through the hand-written pass, the reference through
-     * the forward), against autograd: the same losses and the same adapter after them.
+     * the forward), against autograd: the same losses and the same adapter after them, without and with dropout.
      */
     @Test
     void dpoStepsMatchAutograd() {
         List<PreferencePair> pairs = List.of(
                 new PreferencePair(new long[] {1, 5, 9}, new long[] {21, 8, 2}, new long[] {22, 2}),
                 new PreferencePair(new long[] {1, 44, 3, 12}, new long[] {17, 2}, new long[] {40, 41, 42, 2}));
-        compareSteps(trainer -> trainer.dpoStep(pairs).loss());
+        compareSteps(0, trainer -> trainer.dpoStep(pairs).loss());
+        compareSteps(0.1, trainer -> trainer.dpoStep(pairs).loss());
     }
 
-    private static void compareSteps(ToDoubleFunction<LoraTrainer> step) {
+    private static void compareSteps(double dropout, ToDoubleFunction<LoraTrainer> step) {
         ModelConfig config = ModelConfig.tinyLlama(50, 32, 2, 4, 2);
         TrainingConfig training = TrainingConfig.defaults().withOptimizer(
                 AdamWConfig.defaults().withLearningRate(1e-2));
@@ -181,7 +186,7 @@ class BlockTrainingTest {
             BlockTraining.setEnabled(handWritten);
             try (LlamaModel model = LlamaModel.random(config, 5, DataType.FLOAT32);
                  LoraAdapter adapter = LoraAdapter.create(model,
-                         new LoraConfig(4, 8, 0, EnumSet.allOf(Projection.class)), 6);
+                         new LoraConfig(4, 8, dropout, EnumSet.allOf(Projection.class)), 6);
                  LoraTrainer trainer = new LoraTrainer(model, adapter, training)) {
                 double[] loss = new double[3];
                 for (int i = 0; i < loss.length; i++) {
@@ -192,11 +197,11 @@ class BlockTrainingTest {
             }
         }
         for (int i = 0; i < 3; i++) {
-            assertEquals(losses.get(1)[i], losses.get(0)[i], 1e-5, "loss at step " + i);
+            assertEquals(losses.get(1)[i], losses.get(0)[i], 1e-5, "dropout " + dropout + ", loss at step " + i);
         }
         assertTrue(losses.get(0)[2] < losses.get(0)[0], "training lowers the loss");
         double diff = TestModels.maxAbsDiff(adapters.get(0), adapters.get(1));
-        assertTrue(diff < 1e-5, "adapters differ by " + diff);
+        assertTrue(diff < 1e-5, "dropout " + dropout + ": adapters differ by " + diff);
     }
 
     private static void compareWithAutograd(ModelConfig config, Set<Projection> targets) {
@@ -237,7 +242,7 @@ class BlockTrainingTest {
         try (NDManager m = model.manager().newSubManager();
              GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             NDArray inputIds = m.create(ids, new Shape(3, ids.length / 3));
-            BlockTraining.Pass pass = handWritten ? BlockTraining.forward(model, inputIds, adapter) : null;
+            BlockTraining.Pass pass = handWritten ? BlockTraining.forward(model, inputIds, adapter, false) : null;
             NDArray logits = handWritten ? pass.logits() : model.forward(inputIds, null, null, adapter, false);
             out.add(logits.toFloatArray());
             collector.backward(logits.square().mean());

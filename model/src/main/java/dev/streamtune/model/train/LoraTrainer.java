@@ -153,8 +153,8 @@ public final class LoraTrainer implements AutoCloseable {
      * {@link BlockTraining}'s hand-written pass where it applies (its backward joins {@code passes}), else autograd.
      */
     private NDArray trainingForward(NDManager m, TokenBatch batch, boolean dropout, List<BlockTraining.Pass> passes) {
-        if (BlockTraining.applicable(model, adapter, dropout)) {
-            BlockTraining.Pass pass = BlockTraining.forward(model, batch.inputIds(m), adapter);
+        if (BlockTraining.applicable(model, adapter)) {
+            BlockTraining.Pass pass = BlockTraining.forward(model, batch.inputIds(m), adapter, dropout);
             passes.add(pass);
             return pass.logits();
         }

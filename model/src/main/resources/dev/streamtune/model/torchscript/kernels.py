@@ -71,6 +71,30 @@ class Kernels(Module):
     signed_sin: Tensor) -> Tensor:
     half = torch.floordiv(torch.size(x, -1), 2)
     return torch.addcmul(torch.mul(x, cos), torch.roll(x, [half], [-1]), signed_sin)
+  def lora_input(self: __torch__.Kernels,
+    x: Tensor,
+    a: Tensor,
+    p: float) -> Tuple[Tensor, Tensor]:
+    if torch.gt(torch.numel(a), 0):
+      if torch.gt(p, 0.):
+        noise = torch.div_(torch.bernoulli_(torch.empty_like(x), torch.sub(1., p)), torch.sub(1., p))
+        return (torch.mul(x, noise), noise)
+    return (x, torch.empty([0]))
+  def dropped(self: __torch__.Kernels,
+    x: Tensor,
+    noise: Tensor) -> Tensor:
+    if torch.gt(torch.numel(noise), 0):
+      return torch.mul(x, noise)
+    return x
+  def add_lora_input_gradient_(self: __torch__.Kernels,
+    dx: Tensor,
+    t: Tensor,
+    a: Tensor,
+    noise: Tensor,
+    s: float) -> Tensor:
+    if torch.gt(torch.numel(noise), 0):
+      return torch.addcmul_(dx, torch.mm(t, a), noise, value=s)
+    return torch.addmm_(dx, t, a, beta=1, alpha=s)
   def block_qkv_forward(self: __torch__.Kernels,
     n: Tensor,
     wq: Tensor,
@@ -85,13 +109,26 @@ class Kernels(Module):
     bk: Tensor,
     av: Tensor,
     bv: Tensor,
-    scaling: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    scaling: Tensor,
+    dropout: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
     s = float(scaling)
-    rank = torch.size(aq, 0)
-    down = torch.mm(n, torch.t(torch.cat([aq, ak, av])))
-    down_q = torch.narrow(down, 1, 0, rank)
-    down_k = torch.narrow(down, 1, rank, torch.size(ak, 0))
-    down_v = torch.narrow(down, 1, torch.add(rank, torch.size(ak, 0)), torch.size(av, 0))
+    p = float(dropout)
+    if torch.gt(p, 0.):
+      xq, nq = self.lora_input(n, aq, p)
+      xk, nk = self.lora_input(n, ak, p)
+      xv, nv = self.lora_input(n, av, p)
+      down_q = torch.mm(xq, torch.t(aq))
+      down_k = torch.mm(xk, torch.t(ak))
+      down_v = torch.mm(xv, torch.t(av))
+    else:
+      rank = torch.size(aq, 0)
+      down = torch.mm(n, torch.t(torch.cat([aq, ak, av])))
+      down_q = torch.narrow(down, 1, 0, rank)
+      down_k = torch.narrow(down, 1, rank, torch.size(ak, 0))
+      down_v = torch.narrow(down, 1, torch.add(rank, torch.size(ak, 0)), torch.size(av, 0))
+      nq = torch.empty([0])
+      nk = torch.empty([0])
+      nv = torch.empty([0])
     q = torch.addmm_(torch.mm(down_q, torch.t(torch.mul(bq, s))), n, torch.t(wq), beta=1, alpha=1)
     k = torch.addmm_(torch.mm(down_k, torch.t(torch.mul(bk, s))), n, torch.t(wk), beta=1, alpha=1)
     v = torch.addmm_(torch.mm(down_v, torch.t(torch.mul(bv, s))), n, torch.t(wv), beta=1, alpha=1)
@@ -99,7 +136,7 @@ class Kernels(Module):
       q = torch.add_(q, bias_q)
       k = torch.add_(k, bias_k)
       v = torch.add_(v, bias_v)
-    return (q, k, v, down_q, down_k, down_v)
+    return (q, k, v, down_q, down_k, down_v, nq, nk, nv)
   def block_attention_forward(self: __torch__.Kernels,
     x: Tensor,
     q_rot: Tensor,
@@ -109,7 +146,8 @@ class Kernels(Module):
     ao: Tensor,
     bo: Tensor,
     scaling: Tensor,
-    cos: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    cos: Tensor,
+    dropout: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
     s = float(scaling)
     t = torch.size(cos, 0)
     d = torch.size(cos, 1)
@@ -127,10 +165,11 @@ class Kernels(Module):
     v4 = torch.transpose(torch.view(v_all, [b, t, heads, d]), 1, 2)
     out, lse = torch._scaled_dot_product_flash_attention_for_cpu(q4, k4, v4, 0., True)
     attended = torch.reshape(torch.transpose(out, 1, 2), [rows, torch.mul(heads, d)])
-    down_o = torch.mm(attended, torch.t(ao))
+    xo, no = self.lora_input(attended, ao, float(dropout))
+    down_o = torch.mm(xo, torch.t(ao))
     x2 = torch.addmm(x, attended, torch.t(wo))
     x2 = torch.addmm_(x2, down_o, torch.t(bo), beta=1, alpha=s)
-    return (x2, out, lse, attended, down_o, v_all)
+    return (x2, out, lse, attended, down_o, v_all, no)
   def block_attention_backward(self: __torch__.Kernels,
     dx2: Tensor,
     wo: Tensor,
@@ -146,7 +185,8 @@ class Kernels(Module):
     out: Tensor,
     lse: Tensor,
     attended: Tensor,
-    down_o: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    down_o: Tensor,
+    noise_o: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     s = float(scaling)
     t = torch.size(cos, 0)
     d = torch.size(cos, 1)
@@ -155,8 +195,11 @@ class Kernels(Module):
     heads = torch.floordiv(torch.size(q_rot, 1), d)
     t_o = torch.mm(dx2, bo)
     _0 = torch.addmm_(grad_bo, torch.t(dx2), down_o, beta=1, alpha=s)
-    _1 = torch.addmm_(grad_ao, torch.t(t_o), attended, beta=1, alpha=s)
-    d_att = torch.addmm_(torch.mm(t_o, torch.mul(ao, s)), dx2, wo, beta=1, alpha=1)
+    _1 = torch.addmm_(grad_ao, torch.t(t_o), self.dropped(attended, noise_o), beta=1, alpha=s)
+    if torch.gt(torch.numel(noise_o), 0):
+      d_att = self.add_lora_input_gradient_(torch.mm(dx2, wo), t_o, ao, noise_o, s)
+    else:
+      d_att = torch.addmm_(torch.mm(t_o, torch.mul(ao, s)), dx2, wo, beta=1, alpha=1)
     grad_out = torch.transpose(torch.view(d_att, [b, t, heads, d]), 1, 2)
     q4 = torch.transpose(torch.view(q_rot, [b, t, heads, d]), 1, 2)
     k4 = torch.transpose(torch.view(k_all, [b, t, heads, d]), 1, 2)
@@ -189,6 +232,9 @@ class Kernels(Module):
     down_q: Tensor,
     down_k: Tensor,
     down_v: Tensor,
+    noise_q: Tensor,
+    noise_k: Tensor,
+    noise_v: Tensor,
     scaling: Tensor,
     cos: Tensor,
     input_gradient: Tensor) -> Tensor:
@@ -207,14 +253,22 @@ class Kernels(Module):
     _2 = torch.addmm_(grad_bq, torch.t(dq2), down_q, beta=1, alpha=s)
     _3 = torch.addmm_(grad_bk, torch.t(dk2), down_k, beta=1, alpha=s)
     _4 = torch.addmm_(grad_bv, torch.t(dv2), down_v, beta=1, alpha=s)
-    _5 = torch.addmm_(grad_aq, torch.t(t_q), n, beta=1, alpha=s)
-    _6 = torch.addmm_(grad_ak, torch.t(t_k), n, beta=1, alpha=s)
-    _7 = torch.addmm_(grad_av, torch.t(t_v), n, beta=1, alpha=s)
+    _5 = torch.addmm_(grad_aq, torch.t(t_q), self.dropped(n, noise_q), beta=1, alpha=s)
+    _6 = torch.addmm_(grad_ak, torch.t(t_k), self.dropped(n, noise_k), beta=1, alpha=s)
+    _7 = torch.addmm_(grad_av, torch.t(t_v), self.dropped(n, noise_v), beta=1, alpha=s)
     if bool(torch.gt(input_gradient, 0)):
-      dn = torch.mm(torch.cat([t_q, t_k, t_v], 1), torch.mul(torch.cat([aq, ak, av]), s))
-      dn = torch.addmm_(dn, dq2, wq, beta=1, alpha=1)
-      dn = torch.addmm_(dn, dk2, wk, beta=1, alpha=1)
-      dn = torch.addmm_(dn, dv2, wv, beta=1, alpha=1)
+      if torch.gt(torch.add(torch.add(torch.numel(noise_q), torch.numel(noise_k)), torch.numel(noise_v)), 0):
+        dn = torch.mm(dq2, wq)
+        dn = torch.addmm_(dn, dk2, wk, beta=1, alpha=1)
+        dn = torch.addmm_(dn, dv2, wv, beta=1, alpha=1)
+        dn = self.add_lora_input_gradient_(dn, t_q, aq, noise_q, s)
+        dn = self.add_lora_input_gradient_(dn, t_k, ak, noise_k, s)
+        dn = self.add_lora_input_gradient_(dn, t_v, av, noise_v, s)
+      else:
+        dn = torch.mm(torch.cat([t_q, t_k, t_v], 1), torch.mul(torch.cat([aq, ak, av]), s))
+        dn = torch.addmm_(dn, dq2, wq, beta=1, alpha=1)
+        dn = torch.addmm_(dn, dk2, wk, beta=1, alpha=1)
+        dn = torch.addmm_(dn, dv2, wv, beta=1, alpha=1)
     else:
       dn = torch.empty([0])
     return dn
@@ -226,15 +280,25 @@ class Kernels(Module):
     bg: Tensor,
     au: Tensor,
     bu: Tensor,
-    scaling: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    scaling: Tensor,
+    dropout: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
     s = float(scaling)
-    rank = torch.size(ag, 0)
-    down = torch.mm(n, torch.t(torch.cat([ag, au])))
-    down_g = torch.narrow(down, 1, 0, rank)
-    down_u = torch.narrow(down, 1, rank, torch.size(au, 0))
+    p = float(dropout)
+    if torch.gt(p, 0.):
+      xg, ng = self.lora_input(n, ag, p)
+      xu, nu = self.lora_input(n, au, p)
+      down_g = torch.mm(xg, torch.t(ag))
+      down_u = torch.mm(xu, torch.t(au))
+    else:
+      rank = torch.size(ag, 0)
+      down = torch.mm(n, torch.t(torch.cat([ag, au])))
+      down_g = torch.narrow(down, 1, 0, rank)
+      down_u = torch.narrow(down, 1, rank, torch.size(au, 0))
+      ng = torch.empty([0])
+      nu = torch.empty([0])
     g = torch.addmm_(torch.mm(down_g, torch.t(torch.mul(bg, s))), n, torch.t(wg), beta=1, alpha=1)
     u = torch.addmm_(torch.mm(down_u, torch.t(torch.mul(bu, s))), n, torch.t(wu), beta=1, alpha=1)
-    return (g, u, down_g, down_u)
+    return (g, u, down_g, down_u, ng, nu)
   def block_mlp_in_backward(self: __torch__.Kernels,
     dg: Tensor,
     du: Tensor,
@@ -251,14 +315,20 @@ class Kernels(Module):
     grad_bu: Tensor,
     down_g: Tensor,
     down_u: Tensor,
+    noise_g: Tensor,
+    noise_u: Tensor,
     scaling: Tensor) -> Tensor:
     s = float(scaling)
     t_g = torch.mm(dg, bg)
     t_u = torch.mm(du, bu)
     _0 = torch.addmm_(grad_bg, torch.t(dg), down_g, beta=1, alpha=s)
     _1 = torch.addmm_(grad_bu, torch.t(du), down_u, beta=1, alpha=s)
-    _2 = torch.addmm_(grad_ag, torch.t(t_g), n, beta=1, alpha=s)
-    _3 = torch.addmm_(grad_au, torch.t(t_u), n, beta=1, alpha=s)
+    _2 = torch.addmm_(grad_ag, torch.t(t_g), self.dropped(n, noise_g), beta=1, alpha=s)
+    _3 = torch.addmm_(grad_au, torch.t(t_u), self.dropped(n, noise_u), beta=1, alpha=s)
+    if torch.gt(torch.add(torch.numel(noise_g), torch.numel(noise_u)), 0):
+      dn = torch.addmm_(torch.mm(dg, wg), du, wu, beta=1, alpha=1)
+      dn = self.add_lora_input_gradient_(dn, t_g, ag, noise_g, s)
+      return self.add_lora_input_gradient_(dn, t_u, au, noise_u, s)
     dn = torch.mm(torch.cat([t_g, t_u], 1), torch.mul(torch.cat([ag, au]), s))
     dn = torch.addmm_(dn, dg, wg, beta=1, alpha=1)
     return torch.addmm_(dn, du, wu, beta=1, alpha=1)
@@ -268,11 +338,13 @@ class Kernels(Module):
     wd: Tensor,
     ad: Tensor,
     bd: Tensor,
-    scaling: Tensor) -> Tuple[Tensor, Tensor]:
+    scaling: Tensor,
+    dropout: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     s = float(scaling)
-    down_d = torch.mm(h, torch.t(ad))
+    xd, nd = self.lora_input(h, ad, float(dropout))
+    down_d = torch.mm(xd, torch.t(ad))
     out = torch.addmm_(torch.addmm(x2, h, torch.t(wd)), down_d, torch.t(bd), beta=1, alpha=s)
-    return (out, down_d)
+    return (out, down_d, nd)
   def block_mlp_out_backward(self: __torch__.Kernels,
     dout: Tensor,
     h: Tensor,
@@ -282,11 +354,14 @@ class Kernels(Module):
     grad_ad: Tensor,
     grad_bd: Tensor,
     down_d: Tensor,
+    noise_d: Tensor,
     scaling: Tensor) -> Tensor:
     s = float(scaling)
     t_d = torch.mm(dout, bd)
     _0 = torch.addmm_(grad_bd, torch.t(dout), down_d, beta=1, alpha=s)
-    _1 = torch.addmm_(grad_ad, torch.t(t_d), h, beta=1, alpha=s)
+    _1 = torch.addmm_(grad_ad, torch.t(t_d), self.dropped(h, noise_d), beta=1, alpha=s)
+    if torch.gt(torch.numel(noise_d), 0):
+      return self.add_lora_input_gradient_(torch.mm(dout, wd), t_d, ad, noise_d, s)
     return torch.addmm_(torch.mm(t_d, torch.mul(ad, s)), dout, wd, beta=1, alpha=1)
   def rms_norm_forward(self: __torch__.Kernels,
     x: Tensor,
