@@ -80,28 +80,40 @@ public final class CpuTuning {
         if (!Boolean.parseBoolean(System.getProperty(PROPERTY, "true"))) {
             return Status.DISABLED;
         }
-        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-        String arch = System.getProperty("os.arch", "");
-        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64")) || !amdWithAvx512()) {
+        if (!linuxX86() || !amdWithAvx512()) {
             return Status.NOT_APPLICABLE;
         }
         if (libtorchLoaded()) {
             LOG.warn("oneMKL AVX-512 override not applied: libtorch was loaded before dev.streamtune.model.CpuTuning");
             return Status.TOO_LATE;
         }
-        try (InputStream in = CpuTuning.class.getResourceAsStream(LIBRARY)) {
-            if (in == null) {
-                throw new IOException("resource " + LIBRARY + " is missing");
-            }
-            Path file = Files.createTempFile("streamtune-mkl-amd", ".so");
-            file.toFile().deleteOnExit();
-            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-            library = NativeLibrary.getInstance(file.toString(),
+        try {
+            library = NativeLibrary.getInstance(extractLibrary(LIBRARY, "streamtune-mkl-amd").toString(),
                     Map.of(Library.OPTION_OPEN_FLAGS, RTLD_GLOBAL | RTLD_LAZY));
             return Status.ACTIVE;
         } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
             LOG.warn("oneMKL AVX-512 override not applied: {}", e.toString());
             return Status.FAILED;
+        }
+    }
+
+    /** Whether this is Linux on x86-64 (the platform of the project's native libraries). */
+    static boolean linuxX86() {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "");
+        return os.contains("linux") && (arch.equals("amd64") || arch.equals("x86_64"));
+    }
+
+    /** Copies a native library shipped as a resource to a temporary file (deleted on exit) and returns its path. */
+    static Path extractLibrary(String resource, String prefix) throws IOException {
+        try (InputStream in = CpuTuning.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IOException("resource " + resource + " is missing");
+            }
+            Path file = Files.createTempFile(prefix, ".so");
+            file.toFile().deleteOnExit();
+            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+            return file;
         }
     }
 

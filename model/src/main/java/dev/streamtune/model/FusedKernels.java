@@ -11,12 +11,8 @@ import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,19 +86,12 @@ public final class FusedKernels {
     }
 
     private static boolean load() {
-        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-        String arch = System.getProperty("os.arch", "");
-        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64")) || !CpuTuning.hasAvx512()) {
+        if (!CpuTuning.linuxX86() || !CpuTuning.hasAvx512()) {
             return false;
         }
         Engine.getEngine("PyTorch"); // libtorch and its libgomp first: the library resolves libgomp.so.1 to it
-        try (InputStream in = FusedKernels.class.getResourceAsStream(LIBRARY)) {
-            if (in == null) {
-                throw new IOException("resource " + LIBRARY + " is missing");
-            }
-            Path file = Files.createTempFile("streamtune-fused-kernels", ".so");
-            file.toFile().deleteOnExit();
-            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+        try {
+            Path file = CpuTuning.extractLibrary(LIBRARY, "streamtune-fused-kernels");
             Native.register(Bindings.class, NativeLibrary.getInstance(file.toString()));
             return true;
         } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
