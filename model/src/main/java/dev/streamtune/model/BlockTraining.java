@@ -23,9 +23,9 @@ import java.util.List;
  * libtorch cannot fuse (RMSNorm and SwiGLU as chains of element-wise ops and their backward, each gradient
  * written to a temporary and then added, LoRA's rank-r products reading whole activations separately). Here
  * each projection's input gradient and every LoRA term accumulate into one array by the GEMMs themselves
- * ({@code addmm_} with beta 1), RMSNorm and SwiGLU are one pass each way ({@link FusedKernels}), and each block
- * is six calls forward and six back (TorchScript methods {@code block_*} in {@code kernels.py}, which run the
- * GEMMs, rotary embedding and libtorch's flash-attention kernels forward and backward).
+ * ({@code addmm_} with beta 1), RMSNorm and SwiGLU are one pass each way, attention (with rotary embedding and
+ * GQA) is our own kernel ({@link FusedKernels}), and each block is eight calls forward and eight back: those
+ * kernels, and TorchScript methods {@code block_*} in {@code kernels.py} for the GEMMs with their LoRA terms.
  *
  * <p>Legend: N = B·T rows, C hidden, F MLP hidden, H query heads, K kv heads, D head dim, r LoRA rank.
  * Projections an adapter does not target take rank-0 placeholders (their products are empty).
@@ -45,8 +45,8 @@ public final class BlockTraining {
     }
 
     /**
-     * Whether the trainer may use this pass: on, float32 weights, libtorch's kernels available (flash attention)
-     * and an unmerged adapter.
+     * Whether the trainer may use this pass: on, float32 weights, the TorchScript kernels available and an
+     * unmerged adapter.
      */
     public static boolean applicable(LlamaModel model, LoraAdapter adapter) {
         return enabled && adapter != null && !adapter.isMerged() && model.dataType() == DataType.FLOAT32
@@ -76,7 +76,6 @@ public final class BlockTraining {
         private final NDArray scaling;   // scalar alpha/r
         private final NDArray cos;       // [T, D] cos of the rotary angles, both halves alike
         private final NDArray sin;       // [T, D] sin of the rotary angles in the first half, −sin in the second
-        private final int group;         // G, query heads per kv head
 
         private Pass(LlamaModel model, NDArray inputIds, LoraAdapter adapter, boolean dropout) {
             this.model = model;
@@ -89,7 +88,6 @@ public final class BlockTraining {
             this.scaling = Tensors.scalar(m, adapter.config().scaling(), DataType.FLOAT32);
             NDArray dropoutRate = m.create(dropout ? (float) adapter.config().dropout() : 0f);
             this.blocks = new Block[config.numLayers()];
-            this.group = config.groupSize();
             NDArray x;
             try (NoGrad off = NoGrad.enter()) {
                 NDArray[] rotary = model.rotaryTables(m, steps); // cos, [−sin, sin]: [1, T, 1, D]
@@ -118,12 +116,17 @@ public final class BlockTraining {
                     b.noiseQ = qkv.get(6);                                                              // [N,C]|[0]
                     b.noiseK = qkv.get(7);                                                              // [N,C]|[0]
                     b.noiseV = qkv.get(8);                                                              // [N,C]|[0]
-                    b.q = FusedKernels.rotaryForward(qkv.get(0), cos, sin, 1);                          // [N,H·D]
-                    b.k = FusedKernels.rotaryForward(qkv.get(1), cos, sin, group);                      // [N,H·D]
-                    b.attention = TorchKernels.invoke("block_attention_forward", x, b.q, b.k, qkv.get(2),
-                            weight(l, Projection.O), lora.a(l, Projection.O), lora.b(l, Projection.O), scaling,
-                            cos, dropoutRate);
-                    b.x2 = b.attention.get(0);                                                          // [N,C]
+                    b.q = qkv.get(0);                                                                   // [N,H·D]
+                    b.k = qkv.get(1);                                                                   // [N,K·D]
+                    b.v = qkv.get(2);                                                                   // [N,K·D]
+                    NDList attention = FusedKernels.attentionForward(b.q, b.k, b.v, cos, sin);
+                    b.attended = attention.get(0);                                                      // [N,H·D]
+                    b.lse = attention.get(1);                                                           // [B,H,T]
+                    NDList output = TorchKernels.invoke("block_output", x, b.attended, weight(l, Projection.O),
+                            lora.a(l, Projection.O), lora.b(l, Projection.O), scaling, dropoutRate);
+                    b.x2 = output.get(0);                                                               // [N,C]
+                    b.downO = output.get(1);                                                            // [N,r]
+                    b.noiseO = output.get(2);                                                           // [N,H·D]|[0]
                     norm = FusedKernels.rmsNormForward(b.x2, model.mlpNorm(l), eps);
                     b.n2 = norm.get(0);                                                                 // [N,C]
                     b.rstd2 = norm.get(1);                                                              // [N,1]
@@ -138,7 +141,7 @@ public final class BlockTraining {
                     b.downG = mlp.get(2);                                                               // [N,r]
                     b.downU = mlp.get(3);                                                               // [N,r]
                     b.h = FusedKernels.swigluForward(b.g, b.u);                                         // [N,F]
-                    NDList out = TorchKernels.invoke("block_mlp_out", b.x2, b.h, weight(l, Projection.DOWN),
+                    NDList out = TorchKernels.invoke("block_output", b.x2, b.h, weight(l, Projection.DOWN),
                             lora.a(l, Projection.DOWN), lora.b(l, Projection.DOWN), scaling, dropoutRate);
                     b.downD = out.get(1);                                                               // [N,r]
                     b.noiseD = out.get(2);                                                              // [N,F]|[0]
@@ -167,11 +170,11 @@ public final class BlockTraining {
             }
             try (NoGrad off = NoGrad.enter(); LoraGradients grads = new LoraGradients(lora)) {
                 NDArray dout = gradient;                                                                // [N,C]
-                NDArray yes = gradient.getManager().create(1f); // whether block_attention_backward computes dn1
+                NDArray yes = gradient.getManager().create(1f); // whether block_qkv_backward computes dn1
                 NDArray no = gradient.getManager().create(0f);
                 for (int l = blocks.length - 1; l >= 0; l--) {
                     Block b = blocks[l];
-                    NDArray dh = TorchKernels.invoke("block_mlp_out_backward", dout, b.h,
+                    NDArray dh = TorchKernels.invoke("block_output_backward", dout, b.h,
                             weight(l, Projection.DOWN), lora.a(l, Projection.DOWN), lora.b(l, Projection.DOWN),
                             grads.a(l, Projection.DOWN), grads.b(l, Projection.DOWN), b.downD, b.noiseD, scaling)
                             .singletonOrThrow();                                                        // [N,F]
@@ -186,20 +189,19 @@ public final class BlockTraining {
                             .singletonOrThrow();                                                        // [N,C]
                     // x_out = x2 + mlp(norm(x2)): dx2 = dout + norm's backward of dn2, accumulated into dout
                     FusedKernels.rmsNormBackwardInto(dout, dn2, b.x2, model.mlpNorm(l), b.rstd2);
-                    NDList saved = b.attention; // x2, out, lse, attended, down_o, v (expanded to H heads), noise_o
-                    NDList dqkv = TorchKernels.invoke("block_attention_backward", dout,
+                    NDArray dAttended = TorchKernels.invoke("block_output_backward", dout, b.attended,
                             weight(l, Projection.O), lora.a(l, Projection.O), lora.b(l, Projection.O),
-                            grads.a(l, Projection.O), grads.b(l, Projection.O), scaling, cos, b.q, b.k,
-                            saved.get(5), saved.get(1), saved.get(2), saved.get(3), saved.get(4), saved.get(6));
-                    NDArray dq = FusedKernels.rotaryBackward(dqkv.get(0), cos, sin, 1);                 // [N,H·D]
-                    NDArray dk = FusedKernels.rotaryBackward(dqkv.get(1), cos, sin, group);             // [N,K·D]
-                    NDArray dn1 = TorchKernels.invoke("block_qkv_backward", dq, dk, dqkv.get(2), b.n1,
+                            grads.a(l, Projection.O), grads.b(l, Projection.O), b.downO, b.noiseO, scaling)
+                            .singletonOrThrow();                                                        // [N,H·D]
+                    NDList dqkv = FusedKernels.attentionBackward(dAttended, b.q, b.k, b.v, b.attended, b.lse,
+                            cos, sin);                                                                  // dq, dk, dv
+                    NDArray dn1 = TorchKernels.invoke("block_qkv_backward", dqkv.get(0), dqkv.get(1), dqkv.get(2), b.n1,
                             weight(l, Projection.Q), weight(l, Projection.K), weight(l, Projection.V),
                             lora.a(l, Projection.Q), lora.b(l, Projection.Q), lora.a(l, Projection.K),
                             lora.b(l, Projection.K), lora.a(l, Projection.V), lora.b(l, Projection.V),
                             grads.a(l, Projection.Q), grads.b(l, Projection.Q), grads.a(l, Projection.K),
                             grads.b(l, Projection.K), grads.a(l, Projection.V), grads.b(l, Projection.V),
-                            b.downQ, b.downK, b.downV, b.noiseQ, b.noiseK, b.noiseV, scaling, cos, l > 0 ? yes : no)
+                            b.downQ, b.downK, b.downV, b.noiseQ, b.noiseK, b.noiseV, scaling, l > 0 ? yes : no)
                             .singletonOrThrow();                                                        // [N,C]
                     // x2 = x + attention(norm(x)): dx = dx2 + norm's backward of dn1 (the embedding is frozen:
                     // block 0's input gradient is not needed, nor computed)
@@ -220,12 +222,15 @@ public final class BlockTraining {
         NDArray x;          // [N,C] the block's input
         NDArray n1;         // [N,C] attention norm's output
         NDArray rstd1;      // [N,1]
-        NDArray q;          // [N,H·D] rotated queries
-        NDArray k;          // [N,H·D] rotated keys, each kv head repeated G times
+        NDArray q;          // [N,H·D] queries, before rotation
+        NDArray k;          // [N,K·D] keys, before rotation
+        NDArray v;          // [N,K·D]
         NDArray downQ;      // [N,r] n1·A_qᵀ
         NDArray downK;      // [N,r] n1·A_kᵀ
         NDArray downV;      // [N,r] n1·A_vᵀ
-        NDList attention;   // x2, then what block_attention_backward reads (out, lse, attended, down_o, v)
+        NDArray attended;   // [N,H·D] attention's output
+        NDArray lse;        // [B,H,T] each query's log-sum-exp of its scores
+        NDArray downO;      // [N,r] attended·A_oᵀ
         NDArray x2;         // [N,C] after attention's residual add
         NDArray n2;         // [N,C] MLP norm's output
         NDArray rstd2;      // [N,1]
@@ -238,6 +243,7 @@ public final class BlockTraining {
         NDArray noiseQ;     // LoRA dropout's scaled masks (0 or 1/(1−p)) of each projection's input, or empty
         NDArray noiseK;
         NDArray noiseV;
+        NDArray noiseO;
         NDArray noiseG;
         NDArray noiseU;
         NDArray noiseD;

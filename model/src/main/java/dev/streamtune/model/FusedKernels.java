@@ -17,10 +17,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * RMSNorm and SwiGLU forward and backward, each one pass over its arrays, for {@link BlockTraining}'s hand-written
- * backward of the decoder blocks. libtorch's CPU build has no fused kernel for either (RMSNorm with its backward
- * is about a dozen passes over [N, C] through autograd, SwiGLU about fourteen over [N, F]), so these come from a
- * small C library of our own, {@code model/src/main/c/fused_kernels.c}, called through JNA on the arrays' memory.
+ * RMSNorm and SwiGLU forward and backward, each one pass over its arrays, and causal attention with rotary embedding
+ * and GQA, for {@link BlockTraining}'s hand-written backward of the decoder blocks. libtorch's CPU build has no
+ * fused kernel for RMSNorm or SwiGLU (RMSNorm with its backward is about a dozen passes over [N, C] through
+ * autograd, SwiGLU about fourteen over [N, F]), and its flash attention runs at about half the speed of ours on the
+ * trainer's shapes (T ≈ 256, D = 64; rotation and GQA's key sharing happen in ours while it packs its tiles). These
+ * come from a small C library of our own, {@code model/src/main/c/fused_kernels.c}, called through JNA on the
+ * arrays' memory.
  * Its loops run on the OpenMP threads of the libgomp that libtorch loaded (the library links libgomp by soname
  * and is loaded after libtorch), so they share libtorch's two threads instead of competing with them.
  *
@@ -55,11 +58,14 @@ public final class FusedKernels {
 
         static native void streamtune_swiglu_backward(Pointer dh, Pointer g, Pointer u, Pointer dg, Pointer du, long n);
 
-        static native void streamtune_rotary_forward(Pointer x, Pointer cos, Pointer sin, Pointer y, long rows, long t,
-                                                     long heads, long d, long tableStride, long repeat);
+        static native void streamtune_attention_forward(Pointer q, Pointer k, Pointer v, Pointer cos, Pointer sin,
+                                                        Pointer out, Pointer lse, long batch, long t, long heads,
+                                                        long kvHeads, long d);
 
-        static native void streamtune_rotary_backward(Pointer dy, Pointer cos, Pointer sin, Pointer dx, long rows,
-                                                      long t, long heads, long d, long tableStride, long repeat);
+        static native void streamtune_attention_backward(Pointer dout, Pointer q, Pointer k, Pointer v, Pointer out,
+                                                         Pointer lse, Pointer cos, Pointer sin, Pointer dq, Pointer dk,
+                                                         Pointer dv, long batch, long t, long heads, long kvHeads,
+                                                         long d);
     }
 
     /** Whether the native library is in use (else the TorchScript formulas are): loaded, and not turned off. */
@@ -166,51 +172,55 @@ public final class FusedKernels {
     }
 
     /**
-     * Rotary embedding (rotate-half layout) of each head of x, every head written {@code repeat} times in a row
-     * (GQA: kv heads expanded to the query heads in the same pass):
-     * {@code y₁ = x₁·cos − x₂·sin, y₂ = x₂·cos + x₁·sin} per head, halves of D.
+     * Causal softmax attention with rotary embedding and GQA: per query head h (kv head h / G, G = H / K),
+     * {@code out = softmax(rot(q)·rot(k)ᵀ/√D + causal mask)·v}, rot the rotary embedding (rotate-half layout) at
+     * each row's position: {@code rot(x) = x·cos + [x₂, x₁]·[−sin, sin]} by halves of D.
      *
-     * @param x      [N, heads·D], N = B·T, row n at position n mod T
-     * @param cos    [T, D], the angles' cos (both halves alike)
-     * @param sin    [T, D], the angles' sin in its first D/2 columns (the rest is not read)
-     * @param repeat copies of each head, ≥ 1
-     * @return [N, heads·repeat·D]
+     * @param q   [N, H·D] queries, before rotation; N = B·T, row n at position n mod T
+     * @param k   [N, K·D] keys, before rotation
+     * @param v   [N, K·D]
+     * @param cos [T, D] the angles' cos, both halves alike
+     * @param sin [T, D] the angles' sin in its first D/2 columns (the rest is not read)
+     * @return out [N, H·D] and each query's log-sum-exp of its scores, [B, H, T], for the backward
      */
-    public static NDArray rotaryForward(NDArray x, NDArray cos, NDArray sin, int repeat) {
+    public static NDList attentionForward(NDArray q, NDArray k, NDArray v, NDArray cos, NDArray sin) {
         if (!nativeAvailable()) {
-            return TorchKernels.invoke("rotary_forward", x, cos, sin, x.getManager().create((float) repeat))
-                    .singletonOrThrow();
+            return TorchKernels.invoke("attention_forward", q, k, v, cos, sin);
         }
-        long rows = x.getShape().get(0);
+        long rows = q.getShape().get(0);
         long steps = cos.getShape().get(0);
         long headDim = cos.getShape().get(1);
-        long heads = x.getShape().get(1) / headDim;
-        NDArray y = x.getManager().create(new Shape(rows, heads * repeat * headDim), DataType.FLOAT32);
-        Bindings.streamtune_rotary_forward(pointer(x), pointer(cos), pointer(sin), pointer(y), rows, steps, heads,
-                headDim, headDim, repeat);
-        return y;
+        long heads = q.getShape().get(1) / headDim;
+        NDArray out = q.getManager().create(q.getShape(), DataType.FLOAT32);
+        NDArray lse = q.getManager().create(new Shape(rows / steps, heads, steps), DataType.FLOAT32);
+        Bindings.streamtune_attention_forward(pointer(q), pointer(k), pointer(v), pointer(cos), pointer(sin),
+                pointer(out), pointer(lse), rows / steps, steps, heads, k.getShape().get(1) / headDim, headDim);
+        return new NDList(out, lse);
     }
 
     /**
-     * The backward of {@link #rotaryForward}: dy's copies of each head summed, then rotated back
-     * ({@code dx₁ = g₁·cos + g₂·sin, dx₂ = g₂·cos − g₁·sin}).
+     * The backward of {@link #attentionForward}: the gradients of q, k and v (before rotation; k's and v's summed
+     * over the G query heads that read each kv head), from the output's gradient and what the forward returned.
      *
-     * @param dy [N, heads·repeat·D]
-     * @return dx [N, heads·D]
+     * @param dout [N, H·D]
+     * @param out  [N, H·D] and {@code lse} [B, H, T]: the forward's results
+     * @return dq [N, H·D], dk [N, K·D], dv [N, K·D]
      */
-    public static NDArray rotaryBackward(NDArray dy, NDArray cos, NDArray sin, int repeat) {
+    public static NDList attentionBackward(NDArray dout, NDArray q, NDArray k, NDArray v, NDArray out, NDArray lse,
+                                           NDArray cos, NDArray sin) {
         if (!nativeAvailable()) {
-            return TorchKernels.invoke("rotary_backward", dy, cos, sin, dy.getManager().create((float) repeat))
-                    .singletonOrThrow();
+            return TorchKernels.invoke("attention_backward", dout, q, k, v, out, lse, cos, sin);
         }
-        long rows = dy.getShape().get(0);
+        long rows = q.getShape().get(0);
         long steps = cos.getShape().get(0);
         long headDim = cos.getShape().get(1);
-        long heads = dy.getShape().get(1) / headDim / repeat;
-        NDArray dx = dy.getManager().create(new Shape(rows, heads * headDim), DataType.FLOAT32);
-        Bindings.streamtune_rotary_backward(pointer(dy), pointer(cos), pointer(sin), pointer(dx), rows, steps, heads,
-                headDim, headDim, repeat);
-        return dx;
+        NDArray dq = q.getManager().create(q.getShape(), DataType.FLOAT32);
+        NDArray dk = q.getManager().create(k.getShape(), DataType.FLOAT32);
+        NDArray dv = q.getManager().create(v.getShape(), DataType.FLOAT32);
+        Bindings.streamtune_attention_backward(pointer(dout), pointer(q), pointer(k), pointer(v), pointer(out),
+                pointer(lse), pointer(cos), pointer(sin), pointer(dq), pointer(dk), pointer(dv), rows / steps, steps,
+                q.getShape().get(1) / headDim, k.getShape().get(1) / headDim, headDim);
+        return new NDList(dq, dk, dv);
     }
 
     /**

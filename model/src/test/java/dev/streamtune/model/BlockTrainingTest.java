@@ -95,45 +95,83 @@ class BlockTrainingTest {
     }
 
     /**
-     * Rotary embedding with GQA's head expansion, forward and backward: the native kernel against the TorchScript
-     * formulas (roll and addcmul, expand and sum), and the backward against the forward's transpose
-     * (⟨dy, rotary(x)⟩ = ⟨rotary_backward(dy), x⟩).
+     * Attention with rotary embedding, GQA and the causal mask, forward and backward, native and TorchScript
+     * (libtorch's flash attention), against autograd of the textbook formula in float64 (scores, mask, softmax,
+     * weighted sum), on sizes that are not multiples of the kernel's tiles (T = 37, D = 24).
      */
     @Test
-    void rotaryKernelsAgree() {
-        FusedKernels.setNativeEnabled(true);
-        int steps = 7;
-        int headDim = 8;
-        int heads = 3;
-        int repeat = 2;
+    void attentionMatchesAutogradOfTheFormula() {
+        int batch = 2;
+        int steps = 37;
+        int heads = 4;
+        int kvHeads = 2;
+        int headDim = 24;
+        int rows = batch * steps;
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray x = m.randomNormal(new Shape(2 * steps, heads * headDim));
-            NDArray dy = m.randomNormal(new Shape(2 * steps, heads * repeat * headDim));
+            NDArray q = m.randomNormal(new Shape(rows, heads * headDim)).mul(2); // peaked and flat softmax rows
+            NDArray k = m.randomNormal(new Shape(rows, kvHeads * headDim));
+            NDArray v = m.randomNormal(new Shape(rows, kvHeads * headDim));
+            NDArray dout = m.randomNormal(new Shape(rows, heads * headDim));
             NDArray angles = m.randomUniform(0, 6, new Shape(steps, headDim / 2));
             NDArray cos = angles.cos().concat(angles.cos(), 1);
             NDArray sin = angles.sin().concat(angles.sin().neg(), 1);
-            List<double[]> results = new ArrayList<>();
-            for (boolean nativeKernels : nativeKernels()) {
-                FusedKernels.setNativeEnabled(nativeKernels);
-                NDArray y = FusedKernels.rotaryForward(x, cos, sin, repeat);
-                NDArray dx = FusedKernels.rotaryBackward(dy, cos, sin, repeat);
-                double inner = y.mul(dy).sum().toType(DataType.FLOAT64, false).getDouble();
-                double transposed = dx.mul(x).sum().toType(DataType.FLOAT64, false).getDouble();
-                assertEquals(inner, transposed, 1e-4 * Math.max(1, Math.abs(inner)),
-                        "adjoint, native " + nativeKernels);
-                NDArray copies = y.reshape(2 * steps, heads, repeat, headDim);
-                assertClose(copies.get(":, :, 0").toType(DataType.FLOAT64, false).toDoubleArray(),
-                        copies.get(":, :, 1"), 1e-6, "repeated heads are equal");
-                results.add(y.toType(DataType.FLOAT64, false).toDoubleArray());
-                results.add(dx.toType(DataType.FLOAT64, false).toDoubleArray());
+
+            NDArray q64 = q.toType(DataType.FLOAT64, true);
+            NDArray k64 = k.toType(DataType.FLOAT64, true);
+            NDArray v64 = v.toType(DataType.FLOAT64, true);
+            q64.setRequiresGradient(true);
+            k64.setRequiresGradient(true);
+            v64.setRequiresGradient(true);
+            NDArray outRef;
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                NDArray c = cos.get(":, :" + headDim / 2).toType(DataType.FLOAT64, false)
+                        .reshape(1, steps, 1, headDim / 2);
+                NDArray s = sin.get(":, :" + headDim / 2).toType(DataType.FLOAT64, false)
+                        .reshape(1, steps, 1, headDim / 2);
+                NDArray qh = headsFirst(rotate(q64.reshape(batch, steps, heads, headDim), c, s), 1);
+                NDArray kh = headsFirst(rotate(k64.reshape(batch, steps, kvHeads, headDim), c, s), heads / kvHeads);
+                NDArray vh = headsFirst(v64.reshape(batch, steps, kvHeads, headDim), heads / kvHeads);
+                float[] mask = new float[steps * steps];
+                for (int i = 0; i < steps; i++) {
+                    for (int j = i + 1; j < steps; j++) {
+                        mask[i * steps + j] = -1e9f;
+                    }
+                }
+                NDArray scores = qh.matMul(kh.transpose(0, 1, 3, 2)).div(Math.sqrt(headDim))
+                        .add(m.create(mask, new Shape(steps, steps)).toType(DataType.FLOAT64, false));
+                outRef = scores.softmax(-1).matMul(vh).transpose(0, 2, 1, 3).reshape(rows, heads * headDim);
+                collector.backward(outRef.mul(dout.toType(DataType.FLOAT64, false)).sum());
             }
-            if (results.size() == 4) {
-                assertClose(results.get(2), m.create(results.get(0)), 1e-5, "rotary forward, native vs TorchScript");
-                assertClose(results.get(3), m.create(results.get(1)), 1e-5, "rotary backward, native vs TorchScript");
+            for (boolean nativeKernels : nativeKernels()) {
+                String path = nativeKernels ? "native" : "TorchScript";
+                FusedKernels.setNativeEnabled(nativeKernels);
+                NDList forward = FusedKernels.attentionForward(q, k, v, cos, sin);
+                assertClose(outRef.toDoubleArray(), forward.get(0), 1e-5, path + " attention");
+                NDList gradients = FusedKernels.attentionBackward(dout, q, k, v, forward.get(0), forward.get(1),
+                        cos, sin);
+                assertClose(q64.getGradient().toDoubleArray(), gradients.get(0), 1e-5, path + " attention, dq");
+                assertClose(k64.getGradient().toDoubleArray(), gradients.get(1), 1e-5, path + " attention, dk");
+                assertClose(v64.getGradient().toDoubleArray(), gradients.get(2), 1e-5, path + " attention, dv");
             }
         } finally {
             FusedKernels.setNativeEnabled(true);
         }
+    }
+
+    /** Rotate-half RoPE of x [B, T, heads, D] with cos and sin [1, T, 1, D/2]. */
+    private static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
+        long half = x.getShape().get(3) / 2;
+        NDArray x1 = x.get(":, :, :, :" + half);
+        NDArray x2 = x.get(":, :, :, " + half + ":");
+        return x1.mul(cos).sub(x2.mul(sin)).concat(x2.mul(cos).add(x1.mul(sin)), 3);
+    }
+
+    /** [B, T, K, D] → [B, K·copies, T, D], each head repeated {@code copies} times in a row. */
+    private static NDArray headsFirst(NDArray x, int copies) {
+        Shape shape = x.getShape();
+        NDArray repeated = x.expandDims(3).repeat(3, copies)
+                .reshape(shape.get(0), shape.get(1), shape.get(2) * copies, shape.get(3));
+        return repeated.transpose(0, 2, 1, 3);
     }
 
     /** The model's logits and every LoRA gradient, hand-written pass against autograd: GQA, all seven projections. */
@@ -182,12 +220,14 @@ class BlockTrainingTest {
                 AdamWConfig.defaults().withLearningRate(1e-2));
         List<double[]> losses = new ArrayList<>();
         List<float[]> adapters = new ArrayList<>();
+        float[] initial = null;
         for (boolean handWritten : new boolean[] {true, false}) {
             BlockTraining.setEnabled(handWritten);
             try (LlamaModel model = LlamaModel.random(config, 5, DataType.FLOAT32);
                  LoraAdapter adapter = LoraAdapter.create(model,
                          new LoraConfig(4, 8, dropout, EnumSet.allOf(Projection.class)), 6);
                  LoraTrainer trainer = new LoraTrainer(model, adapter, training)) {
+                initial = flatten(adapter.parameters());
                 double[] loss = new double[3];
                 for (int i = 0; i < loss.length; i++) {
                     loss[i] = step.applyAsDouble(trainer);
@@ -200,8 +240,14 @@ class BlockTrainingTest {
             assertEquals(losses.get(1)[i], losses.get(0)[i], 1e-5, "dropout " + dropout + ", loss at step " + i);
         }
         assertTrue(losses.get(0)[2] < losses.get(0)[0], "training lowers the loss");
+        // The attention kernels differ (ours on this path, libtorch's flash kernel on autograd's): their float32
+        // rounding, amplified by Adam's normalisation of near-zero gradient entries over three steps at lr 1e-2,
+        // moves a few adapter entries by up to ~1.5e-5 (measured), ~5e-4 of the steps' largest change; a wrong
+        // gradient or dropout mask moves them by the order of the change itself.
+        double change = TestModels.maxAbsDiff(initial, adapters.get(1));
         double diff = TestModels.maxAbsDiff(adapters.get(0), adapters.get(1));
-        assertTrue(diff < 1e-5, "dropout " + dropout + ": adapters differ by " + diff);
+        assertTrue(diff < 2e-3 * change, "dropout " + dropout + ": adapters differ by " + diff + ", their change "
+                + change);
     }
 
     private static void compareWithAutograd(ModelConfig config, Set<Projection> targets) {

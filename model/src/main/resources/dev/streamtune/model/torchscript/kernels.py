@@ -137,82 +137,10 @@ class Kernels(Module):
       k = torch.add_(k, bias_k)
       v = torch.add_(v, bias_v)
     return (q, k, v, down_q, down_k, down_v, nq, nk, nv)
-  def block_attention_forward(self: __torch__.Kernels,
-    x: Tensor,
-    q_rot: Tensor,
-    k_all: Tensor,
-    v: Tensor,
-    wo: Tensor,
-    ao: Tensor,
-    bo: Tensor,
-    scaling: Tensor,
-    cos: Tensor,
-    dropout: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
-    s = float(scaling)
-    t = torch.size(cos, 0)
-    d = torch.size(cos, 1)
-    rows = torch.size(x, 0)
-    b = torch.floordiv(rows, t)
-    heads = torch.floordiv(torch.size(q_rot, 1), d)
-    kv_heads = torch.floordiv(torch.size(v, 1), d)
-    group = torch.floordiv(heads, kv_heads)
-    q4 = torch.transpose(torch.view(q_rot, [b, t, heads, d]), 1, 2)
-    k4 = torch.transpose(torch.view(k_all, [b, t, heads, d]), 1, 2)
-    if torch.eq(group, 1):
-      v_all = v
-    else:
-      v_all = torch.reshape(torch.expand(torch.unsqueeze(torch.view(v, [rows, kv_heads, d]), 2), [rows, kv_heads, group, d]), [rows, torch.mul(heads, d)])
-    v4 = torch.transpose(torch.view(v_all, [b, t, heads, d]), 1, 2)
-    out, lse = torch._scaled_dot_product_flash_attention_for_cpu(q4, k4, v4, 0., True)
-    attended = torch.reshape(torch.transpose(out, 1, 2), [rows, torch.mul(heads, d)])
-    xo, no = self.lora_input(attended, ao, float(dropout))
-    down_o = torch.mm(xo, torch.t(ao))
-    x2 = torch.addmm(x, attended, torch.t(wo))
-    x2 = torch.addmm_(x2, down_o, torch.t(bo), beta=1, alpha=s)
-    return (x2, out, lse, attended, down_o, v_all, no)
-  def block_attention_backward(self: __torch__.Kernels,
-    dx2: Tensor,
-    wo: Tensor,
-    ao: Tensor,
-    bo: Tensor,
-    grad_ao: Tensor,
-    grad_bo: Tensor,
-    scaling: Tensor,
-    cos: Tensor,
-    q_rot: Tensor,
-    k_all: Tensor,
-    v_all: Tensor,
-    out: Tensor,
-    lse: Tensor,
-    attended: Tensor,
-    down_o: Tensor,
-    noise_o: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-    s = float(scaling)
-    t = torch.size(cos, 0)
-    d = torch.size(cos, 1)
-    rows = torch.size(dx2, 0)
-    b = torch.floordiv(rows, t)
-    heads = torch.floordiv(torch.size(q_rot, 1), d)
-    t_o = torch.mm(dx2, bo)
-    _0 = torch.addmm_(grad_bo, torch.t(dx2), down_o, beta=1, alpha=s)
-    _1 = torch.addmm_(grad_ao, torch.t(t_o), self.dropped(attended, noise_o), beta=1, alpha=s)
-    if torch.gt(torch.numel(noise_o), 0):
-      d_att = self.add_lora_input_gradient_(torch.mm(dx2, wo), t_o, ao, noise_o, s)
-    else:
-      d_att = torch.addmm_(torch.mm(t_o, torch.mul(ao, s)), dx2, wo, beta=1, alpha=1)
-    grad_out = torch.transpose(torch.view(d_att, [b, t, heads, d]), 1, 2)
-    q4 = torch.transpose(torch.view(q_rot, [b, t, heads, d]), 1, 2)
-    k4 = torch.transpose(torch.view(k_all, [b, t, heads, d]), 1, 2)
-    v4 = torch.transpose(torch.view(v_all, [b, t, heads, d]), 1, 2)
-    dq4, dk4, dv4 = torch._scaled_dot_product_flash_attention_for_cpu_backward(grad_out, q4, k4, v4, out, lse, 0., True)
-    dq = torch.reshape(torch.contiguous(torch.transpose(dq4, 1, 2)), [rows, torch.mul(heads, d)])
-    dk_all = torch.reshape(torch.contiguous(torch.transpose(dk4, 1, 2)), [rows, torch.mul(heads, d)])
-    dv_all = torch.reshape(torch.transpose(dv4, 1, 2), [rows, torch.mul(heads, d)])
-    return (dq, dk_all, dv_all)
   def block_qkv_backward(self: __torch__.Kernels,
     dq2: Tensor,
     dk2: Tensor,
-    dv_all: Tensor,
+    dv2: Tensor,
     n: Tensor,
     wq: Tensor,
     wk: Tensor,
@@ -236,17 +164,8 @@ class Kernels(Module):
     noise_k: Tensor,
     noise_v: Tensor,
     scaling: Tensor,
-    cos: Tensor,
     input_gradient: Tensor) -> Tensor:
     s = float(scaling)
-    rows = torch.size(dq2, 0)
-    d = torch.size(cos, 1)
-    kv_heads = torch.floordiv(torch.size(wv, 0), d)
-    group = torch.floordiv(torch.floordiv(torch.size(dv_all, 1), d), kv_heads)
-    if torch.gt(group, 1):
-      dv2 = torch.reshape(torch.sum(torch.reshape(dv_all, [rows, kv_heads, group, d]), [2]), [rows, torch.mul(kv_heads, d)])
-    else:
-      dv2 = dv_all
     t_q = torch.mm(dq2, bq)
     t_k = torch.mm(dk2, bk)
     t_v = torch.mm(dv2, bv)
@@ -332,37 +251,37 @@ class Kernels(Module):
     dn = torch.mm(torch.cat([t_g, t_u], 1), torch.mul(torch.cat([ag, au]), s))
     dn = torch.addmm_(dn, dg, wg, beta=1, alpha=1)
     return torch.addmm_(dn, du, wu, beta=1, alpha=1)
-  def block_mlp_out(self: __torch__.Kernels,
-    x2: Tensor,
+  def block_output(self: __torch__.Kernels,
+    x: Tensor,
     h: Tensor,
-    wd: Tensor,
-    ad: Tensor,
-    bd: Tensor,
+    w: Tensor,
+    a: Tensor,
+    b: Tensor,
     scaling: Tensor,
     dropout: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     s = float(scaling)
-    xd, nd = self.lora_input(h, ad, float(dropout))
-    down_d = torch.mm(xd, torch.t(ad))
-    out = torch.addmm_(torch.addmm(x2, h, torch.t(wd)), down_d, torch.t(bd), beta=1, alpha=s)
-    return (out, down_d, nd)
-  def block_mlp_out_backward(self: __torch__.Kernels,
+    xd, noise = self.lora_input(h, a, float(dropout))
+    down = torch.mm(xd, torch.t(a))
+    out = torch.addmm_(torch.addmm(x, h, torch.t(w)), down, torch.t(b), beta=1, alpha=s)
+    return (out, down, noise)
+  def block_output_backward(self: __torch__.Kernels,
     dout: Tensor,
     h: Tensor,
-    wd: Tensor,
-    ad: Tensor,
-    bd: Tensor,
-    grad_ad: Tensor,
-    grad_bd: Tensor,
-    down_d: Tensor,
-    noise_d: Tensor,
+    w: Tensor,
+    a: Tensor,
+    b: Tensor,
+    grad_a: Tensor,
+    grad_b: Tensor,
+    down: Tensor,
+    noise: Tensor,
     scaling: Tensor) -> Tensor:
     s = float(scaling)
-    t_d = torch.mm(dout, bd)
-    _0 = torch.addmm_(grad_bd, torch.t(dout), down_d, beta=1, alpha=s)
-    _1 = torch.addmm_(grad_ad, torch.t(t_d), self.dropped(h, noise_d), beta=1, alpha=s)
-    if torch.gt(torch.numel(noise_d), 0):
-      return self.add_lora_input_gradient_(torch.mm(dout, wd), t_d, ad, noise_d, s)
-    return torch.addmm_(torch.mm(t_d, torch.mul(ad, s)), dout, wd, beta=1, alpha=1)
+    t = torch.mm(dout, b)
+    _0 = torch.addmm_(grad_b, torch.t(dout), down, beta=1, alpha=s)
+    _1 = torch.addmm_(grad_a, torch.t(t), self.dropped(h, noise), beta=1, alpha=s)
+    if torch.gt(torch.numel(noise), 0):
+      return self.add_lora_input_gradient_(torch.mm(dout, w), t, a, noise, s)
+    return torch.addmm_(torch.mm(t, torch.mul(a, s)), dout, w, beta=1, alpha=1)
   def rms_norm_forward(self: __torch__.Kernels,
     x: Tensor,
     w: Tensor,
@@ -399,28 +318,60 @@ class Kernels(Module):
     sin_half = torch.mul(torch.narrow(sin, 1, 0, half), sign)
     table = torch.view(torch.cat([torch.neg(sin_half), sin_half], 1), [1, t, 1, d])
     return torch.addcmul(torch.mul(x4, torch.view(cos, [1, t, 1, d])), torch.roll(x4, [half], [-1]), table)
-  def rotary_forward(self: __torch__.Kernels,
-    x: Tensor,
+  def heads_first(self: __torch__.Kernels,
+    x4: Tensor,
+    heads: int,
+    copies: int) -> Tensor:
+    b, t, kv_heads, d = torch.size(x4)
+    if torch.gt(copies, 1):
+      x4 = torch.reshape(torch.expand(torch.unsqueeze(x4, 3), [b, t, kv_heads, copies, d]), [b, t, heads, d])
+    return torch.transpose(x4, 1, 2)
+  def attention_inputs(self: __torch__.Kernels,
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
     cos: Tensor,
-    sin: Tensor,
-    repeat: Tensor) -> Tensor:
+    sin: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     t = torch.size(cos, 0)
     d = torch.size(cos, 1)
-    rows = torch.size(x, 0)
-    heads = torch.floordiv(torch.size(x, 1), d)
-    copies = int(repeat)
-    y = self.rotate_halves(torch.view(x, [torch.floordiv(rows, t), t, heads, d]), cos, sin, 1.)
-    y = torch.expand(torch.unsqueeze(y, 3), [torch.floordiv(rows, t), t, heads, copies, d])
-    return torch.reshape(y, [rows, torch.mul(torch.mul(heads, copies), d)])
-  def rotary_backward(self: __torch__.Kernels,
-    dy: Tensor,
+    b = torch.floordiv(torch.size(q, 0), t)
+    heads = torch.floordiv(torch.size(q, 1), d)
+    kv_heads = torch.floordiv(torch.size(k, 1), d)
+    group = torch.floordiv(heads, kv_heads)
+    q4 = self.rotate_halves(torch.view(q, [b, t, heads, d]), cos, sin, 1.)
+    k4 = self.rotate_halves(torch.view(k, [b, t, kv_heads, d]), cos, sin, 1.)
+    v4 = torch.view(v, [b, t, kv_heads, d])
+    return (self.heads_first(q4, heads, 1), self.heads_first(k4, heads, group), self.heads_first(v4, heads, group))
+  def attention_forward(self: __torch__.Kernels,
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
     cos: Tensor,
-    sin: Tensor,
-    repeat: Tensor) -> Tensor:
+    sin: Tensor) -> Tuple[Tensor, Tensor]:
+    q4, k4, v4 = self.attention_inputs(q, k, v, cos, sin)
+    out, lse = torch._scaled_dot_product_flash_attention_for_cpu(q4, k4, v4, 0., True)
+    return (torch.reshape(torch.transpose(out, 1, 2), [torch.size(q, 0), torch.size(q, 1)]), lse)
+  def attention_backward(self: __torch__.Kernels,
+    dout: Tensor,
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    out: Tensor,
+    lse: Tensor,
+    cos: Tensor,
+    sin: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     t = torch.size(cos, 0)
     d = torch.size(cos, 1)
-    rows = torch.size(dy, 0)
-    copies = int(repeat)
-    heads = torch.floordiv(torch.floordiv(torch.size(dy, 1), d), copies)
-    g = torch.sum(torch.view(dy, [torch.floordiv(rows, t), t, heads, copies, d]), [3])
-    return torch.reshape(self.rotate_halves(g, cos, sin, -1.), [rows, torch.mul(heads, d)])
+    rows = torch.size(q, 0)
+    b = torch.floordiv(rows, t)
+    heads = torch.floordiv(torch.size(q, 1), d)
+    kv_heads = torch.floordiv(torch.size(k, 1), d)
+    group = torch.floordiv(heads, kv_heads)
+    q4, k4, v4 = self.attention_inputs(q, k, v, cos, sin)
+    out4 = torch.transpose(torch.view(out, [b, t, heads, d]), 1, 2)
+    dout4 = torch.transpose(torch.view(dout, [b, t, heads, d]), 1, 2)
+    dq4, dk4, dv4 = torch._scaled_dot_product_flash_attention_for_cpu_backward(dout4, q4, k4, v4, out4, lse, 0., True)
+    dq = self.rotate_halves(torch.transpose(dq4, 1, 2), cos, sin, -1.)
+    dk = self.rotate_halves(torch.sum(torch.reshape(torch.transpose(dk4, 1, 2), [b, t, kv_heads, group, d]), [3]), cos, sin, -1.)
+    dv = torch.sum(torch.reshape(torch.transpose(dv4, 1, 2), [b, t, kv_heads, group, d]), [3])
+    return (torch.reshape(dq, [rows, torch.size(q, 1)]), torch.reshape(dk, [rows, torch.size(k, 1)]), torch.reshape(dv, [rows, torch.size(v, 1)]))
