@@ -155,6 +155,12 @@ static long round_up(long x, long to) {
     return (x + to - 1) / to * to;
 }
 
+/* The keys a block of queries starting at row i0 attends to: up to its last row, rounded up to whole vectors. */
+static long keys_of_block(long i0, long tp) {
+    long keys = round_up(i0 + BLOCK_ROWS, 16);
+    return keys < tp ? keys : tp;
+}
+
 /* A per-thread scratch area, grown as needed and kept for the thread's life (the pool's threads are few). */
 static float *scratch(size_t floats) {
     static __thread float *area;
@@ -280,7 +286,7 @@ void streamtune_attention_forward(const float *restrict q, const float *restrict
             pack_rows(q + offset, heads, d, cos_table, sin_table, factor, qb, t, tp, dp);
             float *lse_h = lse + (b * heads + h) * t;
             for (long i0 = 0; i0 < tp; i0 += BLOCK_ROWS) {
-                long keys = round_up(i0 + BLOCK_ROWS, 16) < tp ? round_up(i0 + BLOCK_ROWS, 16) : tp;
+                long keys = keys_of_block(i0, tp);
                 small_gemm(BLOCK_ROWS, keys, dp, qb + i0 * dp, dp, 1, kt, tp, p, tp, 0);        /* scores */
                 for (long r = 0; r < BLOCK_ROWS; r++) {
                     long i = i0 + r;
@@ -366,7 +372,7 @@ void streamtune_attention_backward(const float *restrict dout, const float *rest
             }
             const float *lse_h = lse + (b * heads + h) * t;
             for (long i0 = 0; i0 < tp; i0 += BLOCK_ROWS) {
-                long keys = round_up(i0 + BLOCK_ROWS, 16) < tp ? round_up(i0 + BLOCK_ROWS, 16) : tp;
+                long keys = keys_of_block(i0, tp);
                 small_gemm(BLOCK_ROWS, keys, dp, qb + i0 * dp, dp, 1, kt, tp, p, tp, 0);         /* scores */
                 small_gemm(BLOCK_ROWS, keys, dp, dob + i0 * dp, dp, 1, vt, tp, dp_block, tp, 0); /* dout·vᵀ */
                 for (long r = 0; r < BLOCK_ROWS; r++) {
