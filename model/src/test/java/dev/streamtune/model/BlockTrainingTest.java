@@ -279,30 +279,16 @@ class BlockTrainingTest {
         }
     }
 
-    /** Logits then the gradient of every adapter parameter, for loss = mean of logits². */
+    /** Logits then the gradient of every adapter parameter, for loss = mean of logits², by either pass. */
     private static List<float[]> logitsAndGradients(LlamaModel model, LoraAdapter adapter, long[] ids,
                                                     boolean handWritten) {
-        adapter.setTrainable(true);
-        adapter.zeroGradients();
-        List<float[]> out = new ArrayList<>();
-        try (NDManager m = model.manager().newSubManager();
-             GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            NDArray inputIds = m.create(ids, new Shape(3, ids.length / 3));
-            BlockTraining.Pass pass = handWritten ? BlockTraining.forward(model, inputIds, adapter, false) : null;
-            NDArray logits = handWritten ? pass.logits() : model.forward(inputIds, null, null, adapter, false);
-            out.add(logits.toFloatArray());
-            collector.backward(logits.square().mean());
-            if (handWritten) {
-                pass.backward();
+        return TestModels.logitsAndGradients(model, adapter, ids, 3, inputIds -> {
+            if (!handWritten) {
+                return TestModels.TrainingPass.autograd(model.forward(inputIds, null, null, adapter, false));
             }
-            for (NDArray p : adapter.parameters()) {
-                out.add(p.getGradient().toFloatArray());
-            }
-        } finally {
-            adapter.zeroGradients();
-            adapter.setTrainable(false);
-        }
-        return out;
+            BlockTraining.Pass pass = BlockTraining.forward(model, inputIds, adapter, false);
+            return new TestModels.TrainingPass(pass.logits(), pass::backward);
+        });
     }
 
     private static boolean[] nativeKernels() {

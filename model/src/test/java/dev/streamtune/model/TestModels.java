@@ -2,13 +2,18 @@ package dev.streamtune.model;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import dev.streamtune.model.lora.LoraAdapter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 
 /** Shared helpers for model tests. */
 public final class TestModels {
@@ -57,6 +62,39 @@ public final class TestModels {
             ids[i] = random.nextInt(vocabSize);
         }
         return ids;
+    }
+
+    /** A training pass for {@link #logitsAndGradients}: its logits, and what to run after autograd's backward. */
+    public record TrainingPass(NDArray logits, Runnable afterBackward) {
+        /** A pass that is autograd's alone. */
+        public static TrainingPass autograd(NDArray logits) {
+            return new TrainingPass(logits, () -> { });
+        }
+    }
+
+    /**
+     * Logits [B·T·V] then the gradient of every adapter parameter, for loss = mean of logits², the ids as
+     * {@code rows} rows through {@code pass}.
+     */
+    public static List<float[]> logitsAndGradients(LlamaModel model, LoraAdapter adapter, long[] ids, int rows,
+                                                   Function<NDArray, TrainingPass> pass) {
+        adapter.setTrainable(true);
+        adapter.zeroGradients();
+        List<float[]> out = new ArrayList<>();
+        try (NDManager m = model.manager().newSubManager();
+             GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            TrainingPass run = pass.apply(m.create(ids, new Shape(rows, ids.length / rows)));
+            out.add(run.logits().toFloatArray());
+            collector.backward(run.logits().square().mean());
+            run.afterBackward().run();
+            for (NDArray p : adapter.parameters()) {
+                out.add(p.getGradient().toFloatArray());
+            }
+        } finally {
+            adapter.zeroGradients();
+            adapter.setTrainable(false);
+        }
+        return out;
     }
 
     /** Largest absolute difference between two equally long arrays. */

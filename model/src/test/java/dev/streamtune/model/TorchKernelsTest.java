@@ -122,22 +122,8 @@ class TorchKernelsTest {
     /** Logits [B·T·V] then the gradient of every adapter parameter, for loss = mean of logits² (kernels on or off). */
     private static List<float[]> logitsAndGradients(LlamaModel model, LoraAdapter adapter, long[] ids, boolean kernels) {
         TorchKernels.setEnabled(kernels);
-        adapter.setTrainable(true);
-        adapter.zeroGradients();
-        List<float[]> out = new ArrayList<>();
-        try (NDManager m = model.manager().newSubManager();
-             GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            NDArray logits = model.forward(m.create(ids, new Shape(2, ids.length / 2)), null, null, adapter, false);
-            out.add(logits.toFloatArray());
-            collector.backward(logits.square().mean());
-            for (NDArray p : adapter.parameters()) {
-                out.add(p.getGradient().toFloatArray());
-            }
-        } finally {
-            adapter.zeroGradients();
-            adapter.setTrainable(false);
-        }
-        return out;
+        return TestModels.logitsAndGradients(model, adapter, ids, 2,
+                inputIds -> TestModels.TrainingPass.autograd(model.forward(inputIds, null, null, adapter, false)));
     }
 
     private static NDArray composedAttention(NDArray q, NDArray k, NDArray v, int group) {
