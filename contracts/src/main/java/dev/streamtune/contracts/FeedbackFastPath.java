@@ -5,6 +5,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,8 +44,35 @@ final class FeedbackFastPath {
     private static final int METADATA = 1 << 15;
     private static final int REQUIRED = SCHEMA | ID | TIME | ADAPTER | USER | KIND;
     private static final int KIND_SPECIFIC = COMPLETION | RESPONSE | CORRECTED | RATING | CHOSEN | REJECTED;
+    private static final FeedbackKind[] KINDS = FeedbackKind.values();
+    /** Per kind (by ordinal), the bits of its kind-specific fields. */
+    private static final int[] REQUIRED_BY_KIND = Arrays.stream(KINDS).mapToInt(FeedbackFastPath::requiredFields)
+            .toArray();
+
+    private static final byte[] NAME_SCHEMA = ascii("schema");
+    private static final byte[] NAME_ID = ascii("id");
+    private static final byte[] NAME_TIME = ascii("time");
+    private static final byte[] NAME_ADAPTER = ascii("adapter");
+    private static final byte[] NAME_USER = ascii("user");
+    private static final byte[] NAME_KIND = ascii("kind");
+    private static final byte[] NAME_PROMPT = ascii("prompt");
+    private static final byte[] NAME_MESSAGES = ascii("messages");
+    private static final byte[] NAME_COMPLETION = ascii("completion");
+    private static final byte[] NAME_RESPONSE = ascii("response");
+    private static final byte[] NAME_CORRECTED = ascii("corrected");
+    private static final byte[] NAME_RATING = ascii("rating");
+    private static final byte[] NAME_CHOSEN = ascii("chosen");
+    private static final byte[] NAME_REJECTED = ascii("rejected");
+    private static final byte[] NAME_SERVED_BY = ascii("servedBy");
+    private static final byte[] NAME_METADATA = ascii("metadata");
+    private static final byte[] NAME_ROLE = ascii("role");
+    private static final byte[] NAME_CONTENT = ascii("content");
 
     private FeedbackFastPath() {}
+
+    private static byte[] ascii(String name) {
+        return name.getBytes(StandardCharsets.US_ASCII);
+    }
 
     /** The event when {@code bytes} are certainly a valid event under {@code limits}, else null. */
     static FeedbackEvent tryParse(byte[] bytes, ValidationLimits limits) {
@@ -90,26 +118,25 @@ final class FeedbackFastPath {
         int seen = 0;
         JsonScanner.Token token;
         while ((token = p.next()) == JsonScanner.Token.FIELD_NAME) {
-            String name = p.currentName();
+            int field = field(p);
             JsonScanner.Token value = p.next();
-            int field;
-            switch (name) {
-                case "schema" -> { field = SCHEMA; schema = string(p, value); }
-                case "id" -> { field = ID; id = string(p, value); }
-                case "time" -> { field = TIME; time = string(p, value); }
-                case "adapter" -> { field = ADAPTER; adapter = string(p, value); }
-                case "user" -> { field = USER; user = string(p, value); }
-                case "kind" -> { field = KIND; kindName = string(p, value); }
-                case "prompt" -> { field = PROMPT; prompt = text(p, value, limits, verbatim); }
-                case "completion" -> { field = COMPLETION; completion = text(p, value, limits, verbatim); }
-                case "response" -> { field = RESPONSE; response = text(p, value, limits, verbatim); }
-                case "corrected" -> { field = CORRECTED; corrected = text(p, value, limits, verbatim); }
-                case "chosen" -> { field = CHOSEN; chosen = text(p, value, limits, verbatim); }
-                case "rejected" -> { field = REJECTED; rejected = text(p, value, limits, verbatim); }
-                case "servedBy" -> { field = SERVED_BY; servedBy = servedBy(p, value); }
-                case "rating" -> { field = RATING; rating = rating(p, value); }
-                case "messages" -> { field = MESSAGES; messages = messages(p, value, limits, verbatim); }
-                case "metadata" -> { field = METADATA; metadata = metadata(p, value, limits); }
+            switch (field) {
+                case SCHEMA -> schema = string(p, value);
+                case ID -> id = string(p, value);
+                case TIME -> time = string(p, value);
+                case ADAPTER -> adapter = string(p, value);
+                case USER -> user = string(p, value);
+                case KIND -> kindName = string(p, value);
+                case PROMPT -> prompt = text(p, value, limits, verbatim);
+                case COMPLETION -> completion = text(p, value, limits, verbatim);
+                case RESPONSE -> response = text(p, value, limits, verbatim);
+                case CORRECTED -> corrected = text(p, value, limits, verbatim);
+                case CHOSEN -> chosen = text(p, value, limits, verbatim);
+                case REJECTED -> rejected = text(p, value, limits, verbatim);
+                case SERVED_BY -> servedBy = servedBy(p, value);
+                case RATING -> rating = rating(p, value);
+                case MESSAGES -> messages = messages(p, value, limits, verbatim);
+                case METADATA -> metadata = metadata(p, value, limits);
                 default -> {
                     return null;
                 }
@@ -131,7 +158,7 @@ final class FeedbackFastPath {
             return null;
         }
         FeedbackKind kind = kind(kindName);
-        if (kind == null || (seen & KIND_SPECIFIC) != requiredFields(kind)) {
+        if (kind == null || (seen & KIND_SPECIFIC) != REQUIRED_BY_KIND[kind.ordinal()]) {
             return null;
         }
         if (((seen & COMPLETION) != 0 && completion == null) || ((seen & RESPONSE) != 0 && response == null)
@@ -146,6 +173,26 @@ final class FeedbackFastPath {
         }
         return new FeedbackEvent(schema, id, time, adapter, user, kind, prompt, messages, completion, response,
                 corrected, rating, chosen, rejected, servedBy, metadata);
+    }
+
+    /**
+     * The bit of the field the scanner's current name names (written without escapes), or 0 for any other
+     * name: matched on its bytes, by length first, without building a {@code String}.
+     */
+    private static int field(JsonScanner p) {
+        return switch (p.nameLength()) {
+            case 2 -> p.nameIs(NAME_ID) ? ID : 0;
+            case 4 -> p.nameIs(NAME_TIME) ? TIME : p.nameIs(NAME_USER) ? USER : p.nameIs(NAME_KIND) ? KIND : 0;
+            case 6 -> p.nameIs(NAME_SCHEMA) ? SCHEMA : p.nameIs(NAME_PROMPT) ? PROMPT
+                    : p.nameIs(NAME_CHOSEN) ? CHOSEN : p.nameIs(NAME_RATING) ? RATING : 0;
+            case 7 -> p.nameIs(NAME_ADAPTER) ? ADAPTER : 0;
+            case 8 -> p.nameIs(NAME_MESSAGES) ? MESSAGES : p.nameIs(NAME_RESPONSE) ? RESPONSE
+                    : p.nameIs(NAME_REJECTED) ? REJECTED : p.nameIs(NAME_SERVED_BY) ? SERVED_BY
+                    : p.nameIs(NAME_METADATA) ? METADATA : 0;
+            case 9 -> p.nameIs(NAME_CORRECTED) ? CORRECTED : 0;
+            case 10 -> p.nameIs(NAME_COMPLETION) ? COMPLETION : 0;
+            default -> 0;
+        };
     }
 
     private static String string(JsonScanner p, JsonScanner.Token value) {
@@ -206,14 +253,15 @@ final class FeedbackFastPath {
             int fields = 0;
             JsonScanner.Token inner;
             while ((inner = p.next()) == JsonScanner.Token.FIELD_NAME) {
-                String name = p.currentName();
+                boolean isRole = p.nameIs(NAME_ROLE);
+                boolean isContent = !isRole && p.nameIs(NAME_CONTENT);
                 JsonScanner.Token v = p.next();
-                if (name.equals("role") && role == null) {
+                if (isRole && role == null) {
                     role = string(p, v);
                     if (role == null || !ChatMessage.ROLES.contains(role)) {
                         return null;
                     }
-                } else if (name.equals("content") && content == null) {
+                } else if (isContent && content == null) {
                     content = text(p, v, limits, verbatim);
                     if (content == null) {
                         return null;
@@ -258,13 +306,12 @@ final class FeedbackFastPath {
     }
 
     private static FeedbackKind kind(String name) {
-        return switch (name) {
-            case "demonstration" -> FeedbackKind.DEMONSTRATION;
-            case "correction" -> FeedbackKind.CORRECTION;
-            case "rating" -> FeedbackKind.RATING;
-            case "preference" -> FeedbackKind.PREFERENCE;
-            default -> null;
-        };
+        for (FeedbackKind kind : KINDS) { // four names compared (length first) instead of hashing a new string
+            if (kind.wireName().equals(name)) {
+                return kind;
+            }
+        }
+        return null;
     }
 
     private static int requiredFields(FeedbackKind kind) {
@@ -419,7 +466,6 @@ final class FeedbackFastPath {
         return value;
     }
 
-    /** Whether the bytes are well-formed UTF-8 (ASCII, the usual case, eight bytes at a time). */
     /**
      * Whether {@code bytes} are well-formed UTF-8 (RFC 3629: shortest form, no surrogates, nothing above
      * U+10FFFF), exactly what the JDK's decoder accepts when it reports malformed input; without decoding.
@@ -428,7 +474,14 @@ final class FeedbackFastPath {
         int i = 0;
         int n = bytes.length;
         while (true) {
-            for (int end = n - 7; i < end; i += 8) { // ASCII, eight bytes at a time
+            for (int end = n - 31; i < end; i += 32) { // ASCII, thirty-two bytes at a time
+                long any = (long) LONGS.get(bytes, i) | (long) LONGS.get(bytes, i + 8)
+                        | (long) LONGS.get(bytes, i + 16) | (long) LONGS.get(bytes, i + 24);
+                if ((any & 0x8080808080808080L) != 0) {
+                    break;
+                }
+            }
+            for (int end = n - 7; i < end; i += 8) {
                 if (((long) LONGS.get(bytes, i) & 0x8080808080808080L) != 0) {
                     break;
                 }

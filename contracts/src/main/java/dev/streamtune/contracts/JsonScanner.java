@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * A pull tokenizer for the strict subset of JSON that feedback events are written in, for
@@ -46,7 +47,9 @@ final class JsonScanner {
     private int state = ROOT;
     private long objects; // bit d set: the container at depth d is an object, else an array
     private int depth;
-    private String name;
+    private String name; // built from nameStart..nameEnd on demand, or at once when the name has escapes
+    private int nameStart;
+    private int nameEnd; // -1: the name has escapes (name holds it)
     private String text;
     private int number;
     private byte[] unescaped; // scratch for strings with escapes, allocated at the first
@@ -98,7 +101,25 @@ final class JsonScanner {
 
     /** The name of the last {@link Token#FIELD_NAME}. */
     String currentName() {
+        if (name == null) {
+            name = new String(bytes, nameStart, nameEnd - nameStart, StandardCharsets.UTF_8);
+        }
         return name;
+    }
+
+    /**
+     * Whether the last {@link Token#FIELD_NAME} is written exactly as {@code ascii} (its bytes, without
+     * escapes), which settles a known name without building a {@code String}. A name written with escapes
+     * never matches: the fast path then treats the field as unknown and the full check decides.
+     */
+    boolean nameIs(byte[] ascii) {
+        return nameEnd - nameStart == ascii.length
+                && Arrays.equals(bytes, nameStart, nameEnd, ascii, 0, ascii.length);
+    }
+
+    /** The byte length of the last {@link Token#FIELD_NAME} as written; -1 when it has escapes. */
+    int nameLength() {
+        return nameEnd - nameStart;
     }
 
     /** The value of the last {@link Token#VALUE_STRING}. */
@@ -133,9 +154,51 @@ final class JsonScanner {
 
     private Token fieldName() {
         expect(peek() == '"');
-        name = string();
+        int start = position + 1;
+        int end = plainStringEnd(start);
+        name = null;
+        if (end >= 0) {
+            nameStart = start;
+            nameEnd = end;
+            position = end + 1;
+        } else {
+            name = string();
+            nameStart = 0;
+            nameEnd = -1;
+        }
         state = AFTER_NAME;
         return Token.FIELD_NAME;
+    }
+
+    /**
+     * Where the string whose bytes start at {@code start} ends (its closing quote) when it has no escape,
+     * else -1 (position unchanged). Eight bytes at a time: a name usually ends within the first eight.
+     */
+    private int plainStringEnd(int start) {
+        int i = start;
+        for (int end = bytes.length - 7; i < end; i += 8) {
+            long stop = stops((long) LONGS.get(bytes, i));
+            if (stop != 0) {
+                return plainStop(i + (Long.numberOfTrailingZeros(stop) >>> 3));
+            }
+        }
+        for (; i < bytes.length; i++) {
+            int c = bytes[i] & 0xFF;
+            if (c == '"' || c == '\\' || c < 0x20) {
+                return plainStop(i);
+            }
+        }
+        throw UNSUPPORTED;
+    }
+
+    /** {@link #plainStringEnd}'s answer at the first quote, backslash or control character, at {@code i}. */
+    private int plainStop(int i) {
+        byte c = bytes[i];
+        if (c == '"') {
+            return i;
+        }
+        expect(c == '\\'); // control characters must be escaped
+        return -1;
     }
 
     private Token value() {
