@@ -68,9 +68,10 @@ public final class ExampleExpander {
      */
     static List<byte[]> expandSerialised(FeedbackEvent event, VerbatimTexts verbatim, SourceOffset source,
             boolean redact) {
-        UnaryOperator<String> text = redact ? value -> redacted(value, verbatim) : UnaryOperator.identity();
+        ExampleJson.PlainTexts plain = redact ? new ExampleJson.PlainTexts() : ExampleJson.PlainTexts.NONE;
+        UnaryOperator<String> text = redact ? value -> redacted(value, verbatim, plain) : UnaryOperator.identity();
         ExampleJson json = new ExampleJson(event.id(), event.adapter(), event.user(), event.kind(),
-                text.apply(event.prompt()), messages(event, text), source, event.time(), verbatim);
+                text.apply(event.prompt()), messages(event, text), source, event.time(), verbatim, plain);
         return switch (event.kind()) {
             case DEMONSTRATION -> List.of(json.single(0, ExampleKind.SFT, text.apply(event.completion())));
             case CORRECTION -> {
@@ -86,14 +87,25 @@ public final class ExampleExpander {
 
     /**
      * {@code value} redacted; a verbatim text whose bytes hold nothing redaction looks for is returned as
-     * it is without scanning it again (usually the case for real text).
+     * it is without scanning it again (usually the case for real text). A verbatim text with one byte per
+     * char in the event is plain ASCII (an escape or a multi-byte char would make its bytes longer), and
+     * so is its redaction, which only puts plain placeholders in: noted in {@code plain}.
      */
-    private static String redacted(String value, VerbatimTexts verbatim) {
+    private static String redacted(String value, VerbatimTexts verbatim, ExampleJson.PlainTexts plain) {
         int slot = value == null ? -1 : verbatim.find(value);
-        if (slot >= 0 && !Redactor.mightRedact(verbatim.source(), verbatim.start(slot), verbatim.end(slot))) {
+        if (slot < 0) {
+            return Redactor.redact(value);
+        }
+        int start = verbatim.start(slot);
+        int end = verbatim.end(slot);
+        if (!Redactor.mightRedact(verbatim.source(), start, end)) {
             return value;
         }
-        return Redactor.redact(value);
+        String redacted = Redactor.redact(value);
+        if (redacted != value && end - start == value.length()) {
+            plain.add(redacted);
+        }
+        return redacted;
     }
 
     /** Numbers the examples of one event as they are built. */

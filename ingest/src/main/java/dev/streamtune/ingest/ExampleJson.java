@@ -39,6 +39,7 @@ final class ExampleJson {
     }
 
     private final VerbatimTexts verbatim;
+    private final PlainTexts plain;
     private final byte[] eventId;
     private final byte[] afterExampleId; // ,"eventId":…,"adapter":…,"user":…,"kind":
     private final byte[] origin; // ,"origin":"…"
@@ -47,11 +48,13 @@ final class ExampleJson {
 
     /**
      * The parts of {@code event}'s examples that do not depend on the example. Texts that {@code verbatim}
-     * holds are copied from the event's bytes.
+     * holds are copied from the event's bytes, texts that {@code plain} holds are copied from their chars.
      */
     ExampleJson(String eventId, String adapter, String user, FeedbackKind origin, String prompt,
-            List<ChatMessage> messages, SourceOffset source, String time, VerbatimTexts verbatim) {
+            List<ChatMessage> messages, SourceOffset source, String time, VerbatimTexts verbatim,
+            PlainTexts plain) {
         this.verbatim = verbatim;
+        this.plain = plain;
         this.eventId = quotedBody(eventId);
         Buffer after = new Buffer(128);
         after.ascii(",\"eventId\":").quoted(eventId).ascii(",\"adapter\":").quoted(adapter)
@@ -108,12 +111,16 @@ final class ExampleJson {
 
     /**
      * {@code text} as the inside of a JSON string: copied from the event's bytes when it is verbatim there,
-     * plain ASCII as encoded by the JDK without a copy, else escaped.
+     * from its chars when it is known to be plain ASCII, else encoded by the JDK without a copy when that
+     * turns out plain, else escaped.
      */
     private byte[] body(String text) {
         int slot = verbatim.find(text);
         if (slot >= 0) {
             return Arrays.copyOfRange(verbatim.source(), verbatim.start(slot), verbatim.end(slot));
+        }
+        if (plain.contains(text)) {
+            return text.getBytes(StandardCharsets.ISO_8859_1);
         }
         int n = text.length();
         if (n >= 16) {
@@ -133,6 +140,35 @@ final class ExampleJson {
 
     private static byte[] ascii(String text) {
         return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Texts of one event known to be plain ASCII (no char a JSON string escapes), found by identity: the
+     * redacted copies of verbatim texts that were plain in the event's bytes ({@link ExampleExpander}), which
+     * then need no scan before they are copied.
+     */
+    static final class PlainTexts {
+        /** For callers that know of no plain text. */
+        static final PlainTexts NONE = new PlainTexts();
+
+        private String[] texts = new String[4];
+        private int size;
+
+        void add(String text) {
+            if (size == texts.length) {
+                texts = Arrays.copyOf(texts, size * 2);
+            }
+            texts[size++] = text;
+        }
+
+        boolean contains(String text) {
+            for (int i = 0; i < size; i++) {
+                if (texts[i] == text) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     /** A growable byte array. */
