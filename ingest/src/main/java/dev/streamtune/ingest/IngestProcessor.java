@@ -6,8 +6,10 @@ import dev.streamtune.contracts.Reason;
 import dev.streamtune.contracts.SourceOffset;
 import dev.streamtune.contracts.TrainingBatch.CloseReason;
 import dev.streamtune.ingest.LedgerEntry.Outcome;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -37,13 +39,17 @@ import org.slf4j.LoggerFactory;
  * deduplicate → rate-limit → expand into examples (redacted) → holdout or open batch → close
  * batches on size, bytes or wall-clock age.
  *
- * <p>State: each valid event costs exactly one store write, its {@link LedgerEntry} in the ledger
- * window store (keyed by event id, timestamped with stream time, expiring with the dedupe window
- * by dropping whole segments, without tombstones). Each closed batch costs one more write, the
- * adapter's next batch sequence in the cursor store. The open batches and the rate-limit counts
- * live in memory and are rebuilt from those two stores when the task starts (an open batch's
- * examples from its events' input records, read back by offset), so a crash loses nothing: under
- * exactly-once, store changelogs, outputs and input offsets commit atomically.
+ * <p>State: each valid event (accepted or rate-limited) gets the task's next ledger entry number
+ * and costs one write to each of two stores: its {@link LedgerEntry} appended to the open
+ * {@link LedgerChunk} of the ledger (changelogged through a record cache, so the changelog gets one
+ * record per chunk and commit, not one per event), and its id at its stream time into the id index
+ * (a window store over the dedupe window, not changelogged, expiring by whole segments). Each
+ * closed batch costs one more write, the adapter's next batch sequence in the cursor store. The open
+ * batches, the rate-limit counts and the id filter live in memory; they and, when it does not match
+ * the ledger, the id index are rebuilt from the ledger and the cursors when the task starts (an open
+ * batch's examples from its events' input records, read back by offset), so a crash loses nothing:
+ * under exactly-once, store changelogs, outputs and input offsets commit atomically, and the index
+ * is never trusted beyond what the ledger holds.
  */
 final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(IngestProcessor.class);
@@ -59,8 +65,13 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
     static final long SEEN_IDS_MAX_BYTES = 32L << 20;
 
     private ProcessorContext<byte[], byte[]> context;
-    private WindowStore<String, byte[]> ledger;
+    private KeyValueStore<Long, byte[]> ledger;
+    private WindowStore<String, byte[]> idIndex;
     private KeyValueStore<String, Long> cursors;
+    /** The chunk new entries go to; not yet in {@link #storedChunks}. */
+    private LedgerChunk.Builder openChunk;
+    /** The ledger's other chunks, oldest first: key and newest entry's stream time, to drop them when expired. */
+    private final ArrayDeque<long[]> storedChunks = new ArrayDeque<>();
     /** Ids the ledger may hold, rebuilt from it in {@link #init}: a new id skips the store lookup. */
     private SeenIds seenIds;
 
@@ -76,6 +87,7 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
     public void init(ProcessorContext<byte[], byte[]> context) {
         this.context = context;
         this.ledger = context.getStateStore(IngestTopology.LEDGER_STORE);
+        this.idIndex = context.getStateStore(IngestTopology.SEEN_IDS_STORE);
         this.cursors = context.getStateStore(IngestTopology.CURSOR_STORE);
         this.seenIds = new SeenIds(SEEN_IDS_MAX_BYTES);
         rebuildFromStores();
@@ -198,10 +210,25 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
         }
     }
 
-    /** The ledger's only write: {@code entry} under {@code eventId} at {@code streamTime}, known to the filter first. */
+    /**
+     * Records {@code eventId}'s ledger entry at {@code streamTime}: known to the filter first, then to the
+     * id index under its entry number, then appended to the open chunk, which is put again. Drops the
+     * chunks that have left the dedupe window.
+     */
     private void putLedger(String eventId, byte[] entry, long streamTime) {
+        long number = openChunk.key() + openChunk.count();
         seenIds.add(eventId, streamTime);
-        ledger.put(eventId, entry, streamTime);
+        idIndex.put(eventId, entryNumber(number), streamTime);
+        openChunk.append(eventId, streamTime, entry);
+        ledger.put(openChunk.key(), openChunk.toBytes());
+        if (openChunk.count() == IngestTopology.LEDGER_CHUNK_ENTRIES) {
+            storedChunks.addLast(new long[] {openChunk.key(), openChunk.newestTimestamp()});
+            openChunk = new LedgerChunk.Builder(number + 1);
+        }
+        long expired = streamTime - dedupeWindowMs;
+        while (!storedChunks.isEmpty() && storedChunks.peekFirst()[1] < expired) {
+            ledger.put(storedChunks.pollFirst()[0], null);
+        }
     }
 
     private boolean isDuplicate(String eventId, long streamTime) {
@@ -209,15 +236,20 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
         if (!seenIds.mightContain(eventId, from)) {
             return false; // certainly not in the ledger (see SeenIds)
         }
-        try (WindowStoreIterator<byte[]> seen = ledger.fetch(eventId, from, Long.MAX_VALUE)) {
+        try (WindowStoreIterator<byte[]> seen = idIndex.fetch(eventId, from, Long.MAX_VALUE)) {
             return seen.hasNext();
         }
+    }
+
+    private static byte[] entryNumber(long number) {
+        return ByteBuffer.allocate(Long.BYTES).putLong(number).array();
     }
 
     /**
      * Rebuilds what is kept in memory from the stores after restoration: the next batch sequence of
      * each adapter, each adapter's open batch (the ledger's training entries of that sequence, in
-     * position order) and the rate-limit counts of the current hour.
+     * position order), the rate-limit counts and the id filter; and makes the id index hold exactly the
+     * ledger's entries (see {@link #repairIdIndex}).
      */
     private void rebuildFromStores() {
         try (KeyValueIterator<String, Long> all = cursors.all()) {
@@ -226,24 +258,42 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
                 nextSequences.put(cursor.key, cursor.value);
             }
         }
-        Map<String, List<LedgerEntry>> openEntries = new HashMap<>();
-        int entries = 0;
-        try (KeyValueIterator<Windowed<String>, byte[]> all = ledger.all()) {
+        long lastNumber = -1;
+        long newest = Long.MIN_VALUE;
+        try (KeyValueIterator<Long, byte[]> all = ledger.all()) {
             while (all.hasNext()) {
-                KeyValue<Windowed<String>, byte[]> item = all.next();
-                seenIds.add(item.key.key(), item.key.window().start());
-                LedgerEntry entry = LedgerEntry.decode(item.value);
-                entries++;
-                if (entry.accepted()) {
-                    rateLimiter.record(entry.adapter(), entry.user(),
-                            RateLimiter.hourOf(item.key.window().start()), entry.exampleCount());
-                }
-                if (entry.outcome() == Outcome.TRAINING
-                        && entry.batchSequence() == nextSequences.getOrDefault(entry.adapter(), 0L)) {
-                    openEntries.computeIfAbsent(entry.adapter(), a -> new ArrayList<>()).add(entry);
+                KeyValue<Long, byte[]> chunk = all.next();
+                LedgerChunk.Header header = LedgerChunk.header(chunk.value);
+                storedChunks.addLast(new long[] {chunk.key, header.newestTimestamp()});
+                lastNumber = Math.max(lastNumber, header.lastNumber());
+                newest = Math.max(newest, header.newestTimestamp());
+            }
+        }
+        openChunk = new LedgerChunk.Builder(lastNumber + 1);
+        long cutoff = newest == Long.MIN_VALUE ? Long.MIN_VALUE : newest - dedupeWindowMs;
+        Map<String, List<LedgerEntry>> openEntries = new HashMap<>();
+        IndexDigest live = new IndexDigest();
+        try (KeyValueIterator<Long, byte[]> all = ledger.all()) {
+            while (all.hasNext()) {
+                for (LedgerChunk.Entry item : LedgerChunk.entries(all.next().value)) {
+                    LedgerEntry entry = item.entry();
+                    if (entry.outcome() == Outcome.TRAINING
+                            && entry.batchSequence() == nextSequences.getOrDefault(entry.adapter(), 0L)) {
+                        openEntries.computeIfAbsent(entry.adapter(), a -> new ArrayList<>()).add(entry);
+                    }
+                    if (item.timestamp() < cutoff) {
+                        continue; // outside the dedupe window: neither a duplicate nor counted any more
+                    }
+                    live.add(item.eventId(), item.timestamp(), item.number());
+                    seenIds.add(item.eventId(), item.timestamp());
+                    if (entry.accepted()) {
+                        rateLimiter.record(entry.adapter(), entry.user(), RateLimiter.hourOf(item.timestamp()),
+                                entry.exampleCount());
+                    }
                 }
             }
         }
+        repairIdIndex(lastNumber, cutoff, live);
         Map<TopicPartition, Map<Long, byte[]>> inputs = readInputs(openEntries);
         for (Map.Entry<String, List<LedgerEntry>> adapter : openEntries.entrySet()) {
             List<LedgerEntry> inBatch = adapter.getValue();
@@ -256,9 +306,83 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
             }
             openBatches.put(adapter.getKey(), open);
         }
-        if (entries > 0) {
-            LOG.info("task {}: rebuilt from {} ledger entries, {} open batches", context.taskId(), entries,
-                    openBatches.size());
+        if (live.count > 0) {
+            LOG.info("task {}: rebuilt from {} ledger entries in the dedupe window, {} open batches",
+                    context.taskId(), live.count, openBatches.size());
+        }
+    }
+
+    /**
+     * Makes the id index hold exactly the ledger's entries from {@code cutoff} on ({@code live}: their
+     * count and digest). The index is not changelogged, so it may hold what the ledger does not: entries
+     * of a transaction that never committed (entry numbers continue from the last committed one, so
+     * theirs are past the ledger's last, {@code lastNumber}), which are deleted; and it may lack entries
+     * or hold others, when its files are new or left from an older assignment of the task. So the index
+     * is compared with the ledger (count and an order-independent digest of id, time and number over
+     * the window) and, unless it matches, emptied and filled from the ledger again.
+     */
+    private void repairIdIndex(long lastNumber, long cutoff, IndexDigest live) {
+        List<Windowed<String>> uncommitted = new ArrayList<>();
+        IndexDigest indexed = new IndexDigest();
+        try (KeyValueIterator<Windowed<String>, byte[]> all = idIndex.all()) {
+            while (all.hasNext()) {
+                KeyValue<Windowed<String>, byte[]> item = all.next();
+                long number = ByteBuffer.wrap(item.value).getLong();
+                if (number > lastNumber) {
+                    uncommitted.add(item.key);
+                } else if (item.key.window().start() >= cutoff) {
+                    indexed.add(item.key.key(), item.key.window().start(), number);
+                }
+            }
+        }
+        for (Windowed<String> key : uncommitted) {
+            idIndex.put(key.key(), null, key.window().start());
+        }
+        if (indexed.matches(live)) {
+            if (!uncommitted.isEmpty()) {
+                LOG.info("task {}: dropped {} ids of uncommitted entries from the id index", context.taskId(),
+                        uncommitted.size());
+            }
+            return;
+        }
+        long dropped = 0;
+        try (KeyValueIterator<Windowed<String>, byte[]> all = idIndex.all()) {
+            while (all.hasNext()) {
+                Windowed<String> key = all.next().key;
+                idIndex.put(key.key(), null, key.window().start());
+                dropped++;
+            }
+        }
+        try (KeyValueIterator<Long, byte[]> all = ledger.all()) {
+            while (all.hasNext()) {
+                for (LedgerChunk.Entry item : LedgerChunk.entries(all.next().value)) {
+                    if (item.timestamp() >= cutoff) {
+                        idIndex.put(item.eventId(), entryNumber(item.number()), item.timestamp());
+                    }
+                }
+            }
+        }
+        LOG.info("task {}: id index rebuilt from the ledger ({} entries; it held {} matching ones, {} of"
+                + " uncommitted entries, {} in all)", context.taskId(), live.count, indexed.count,
+                uncommitted.size(), dropped + uncommitted.size());
+    }
+
+    /** Count and order-independent digest (a sum of hashes) of (id, time, entry number) triples. */
+    private static final class IndexDigest {
+        long count;
+        long sum;
+
+        void add(String eventId, long timestamp, long number) {
+            long h = SeenIds.hash(eventId) ^ (timestamp * 0x9E3779B97F4A7C15L) ^ (number * 0xC2B2AE3D27D4EB4FL);
+            h ^= h >>> 31;
+            h *= 0xBF58476D1CE4E5B9L;
+            h ^= h >>> 29;
+            count++;
+            sum += h;
+        }
+
+        boolean matches(IndexDigest other) {
+            return count == other.count && sum == other.sum;
         }
     }
 

@@ -2,6 +2,7 @@ package dev.streamtune.ingest;
 
 import dev.streamtune.contracts.Topics;
 import java.time.Duration;
+import java.util.Map;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -20,7 +21,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * feedback.events (raw bytes) ─► ingest ─┬─► feedback.dlq      invalid, wrongly keyed, unknown adapter, rate-limited
  *                                        ├─► eval.holdout      examples of held-out events
  *                                        └─► training.batches  batches per adapter, in order
- *          stores: ingest-ledger (window, per event id), ingest-batch-cursors (per adapter)
+ *          stores: ingest-ledger-chunks (the ledger, per entry number), ingest-seen-ids (window, per event id,
+ *                  local), ingest-batch-cursors (per adapter)
  * </pre>
  *
  * <p>{@code feedback.events} is read as bytes, so a record that is not an event is dead-lettered
@@ -34,8 +36,22 @@ public final class IngestTopology {
     public static final String DLQ_SINK = "dead-letters";
     public static final String HOLDOUT_SINK = "holdout-examples";
     public static final String BATCHES_SINK = "training-batches";
-    /** Window store: one {@link LedgerEntry} per accepted or rate-limited event id. */
-    public static final String LEDGER_STORE = "ingest-ledger";
+    /**
+     * Key-value store, changelogged through a record cache: the ledger, one {@link LedgerEntry} per accepted or
+     * rate-limited event, in {@link LedgerChunk}s keyed by their first entry's number.
+     */
+    public static final String LEDGER_STORE = "ingest-ledger-chunks";
+    /**
+     * Window store, not changelogged: each ledger entry's event id at its stream time, for the dedupe lookup;
+     * rebuilt from the ledger when it does not match it (see {@link IngestProcessor}).
+     */
+    public static final String SEEN_IDS_STORE = "ingest-seen-ids";
+    /**
+     * Entries per ledger chunk. The open chunk is copied into the store's cache after every entry, so its
+     * size trades that copy (about 90 bytes an entry) against changelog records (one per chunk and commit
+     * at least): 16 makes the copy a few hundred bytes per event and the records a sixteenth.
+     */
+    public static final int LEDGER_CHUNK_ENTRIES = 16;
     /** Key-value store: per adapter, the sequence number of its next batch. */
     public static final String CURSOR_STORE = "ingest-batch-cursors";
 
@@ -49,6 +65,7 @@ public final class IngestTopology {
                 Topics.FEEDBACK_EVENTS.name());
         topology.addProcessor(PROCESSOR, () -> new IngestProcessor(config), SOURCE);
         topology.addStateStore(ledgerStore(config), PROCESSOR);
+        topology.addStateStore(seenIdsStore(config), PROCESSOR);
         topology.addStateStore(cursorStore(config), PROCESSOR);
         topology.addSink(DLQ_SINK, Topics.FEEDBACK_DLQ.name(), bytes, bytes, PROCESSOR);
         topology.addSink(HOLDOUT_SINK, Topics.EVAL_HOLDOUT.name(), bytes, bytes, PROCESSOR);
@@ -69,15 +86,28 @@ public final class IngestTopology {
         return topology;
     }
 
-    private static StoreBuilder<WindowStore<String, byte[]>> ledgerStore(IngestConfig config) {
+    /**
+     * The ledger: changelogged, with a record cache, so that putting the open chunk after each entry sends
+     * one changelog record per chunk and commit instead of one per event.
+     */
+    private static StoreBuilder<KeyValueStore<Long, byte[]>> ledgerStore(IngestConfig config) {
+        KeyValueBytesStoreSupplier supplier = switch (config.stateStore()) {
+            case ROCKSDB -> Stores.persistentKeyValueStore(LEDGER_STORE);
+            case IN_MEMORY -> Stores.inMemoryKeyValueStore(LEDGER_STORE);
+        };
+        return Stores.keyValueStoreBuilder(supplier, Serdes.Long(), Serdes.ByteArray()).withCachingEnabled()
+                .withLoggingEnabled(Map.of());
+    }
+
+    /** The id index: a window store over the dedupe window, local only (the ledger is its source). */
+    private static StoreBuilder<WindowStore<String, byte[]>> seenIdsStore(IngestConfig config) {
         Duration retention = config.dedupeWindow();
         Duration windowSize = Duration.ofMillis(1);
         WindowBytesStoreSupplier supplier = switch (config.stateStore()) {
-            case ROCKSDB -> Stores.persistentWindowStore(LEDGER_STORE, retention, windowSize, false);
-            case IN_MEMORY -> Stores.inMemoryWindowStore(LEDGER_STORE, retention, windowSize, false);
+            case ROCKSDB -> Stores.persistentWindowStore(SEEN_IDS_STORE, retention, windowSize, false);
+            case IN_MEMORY -> Stores.inMemoryWindowStore(SEEN_IDS_STORE, retention, windowSize, false);
         };
-        return Stores.windowStoreBuilder(supplier, Serdes.String(), Serdes.ByteArray()).withLoggingEnabled(
-                java.util.Map.of());
+        return Stores.windowStoreBuilder(supplier, Serdes.String(), Serdes.ByteArray()).withLoggingDisabled();
     }
 
     private static StoreBuilder<KeyValueStore<String, Long>> cursorStore(IngestConfig config) {
