@@ -13,6 +13,8 @@ import dev.streamtune.ingest.SyntheticFeedback;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -127,7 +129,17 @@ public final class IngestBenchmark {
         }
     }
 
-    private static final int WARM_UP_ROUNDS = 2;
+    /** Warm-up rounds of every configuration at least; more follow while the JIT is still busy. */
+    private static final int MIN_WARM_UP_ROUNDS = 2;
+    /** Warm-up rounds at most, settled or not (the counted runs then report the JIT's share). */
+    private static final int MAX_WARM_UP_ROUNDS = 5;
+    /**
+     * A warm-up round after which the JIT compiled for less than this share of the round's time (in
+     * compiler-thread time over wall time) ends the warm-up. Ingest's code reaches C2 later than the
+     * pass-through's: after two rounds the compilers still used 0.3–0.8 of a core through the first
+     * counted ingest runs, which ran with ~20–50% more CPU per event than the later ones.
+     */
+    private static final double SETTLED_COMPILE_SHARE = 0.05;
 
     /**
      * The workload's adapters. Events are keyed by adapter (DESIGN.md), so an adapter's events share
@@ -155,16 +167,29 @@ public final class IngestBenchmark {
                     bytes / 1e6, perPartition(broker.bootstrapServers()), options.streamThreads());
             out.flush();
 
-            // Every configuration, twice, so that none pays for JIT compilation in its counted runs: after
-            // one round the compiler still used about a fifth of the process's CPU during the counted runs
-            // (broker, client and Streams code reaching C2), and the first counted run was the slowest.
-            for (Mode mode : warmUpOrder(options.modes())) {
-                IngestRun.Measurement warmUp = IngestRun.measure(broker.bootstrapServers(), mode,
-                        options.streamThreads(), dir.resolve("state-warm-up-" + mode),
-                        "bench-warm-up-" + System.nanoTime(), options.events());
-                out.printf("  warm-up %-17s (not counted): %,9.0f events/s%n", mode.label(), warmUp.eventsPerSecond());
+            // Every configuration, round after round, until the JIT has settled, so that none pays for
+            // compilation in its counted runs (see SETTLED_COMPILE_SHARE).
+            CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+            for (int round = 1; round <= MAX_WARM_UP_ROUNDS; round++) {
+                long compiledBefore = jit.getTotalCompilationTime();
+                long started = System.nanoTime();
+                for (Mode mode : options.modes()) {
+                    IngestRun.Measurement warmUp = IngestRun.measure(broker.bootstrapServers(), mode,
+                            options.streamThreads(), dir.resolve("state-warm-up-" + round + "-" + mode),
+                            "bench-warm-up-" + System.nanoTime(), options.events());
+                    out.printf("  warm-up %-17s (not counted): %,9.0f events/s%n", mode.label(),
+                            warmUp.eventsPerSecond());
+                    out.flush();
+                }
+                double share = (jit.getTotalCompilationTime() - compiledBefore) / ((System.nanoTime() - started) / 1e6);
+                out.printf("  warm-up round %d: the JIT compiled for %.1f%% of it%n", round, 100 * share);
                 out.flush();
+                if (round >= MIN_WARM_UP_ROUNDS && share < SETTLED_COMPILE_SHARE) {
+                    break;
+                }
             }
+            long compiledBeforeRuns = jit.getTotalCompilationTime();
+            long runsStarted = System.nanoTime();
             Map<Mode, List<Double>> rates = new EnumMap<>(Mode.class);
             Map<Mode, List<Double>> committedRates = new EnumMap<>(Mode.class);
             for (int repeat = 0; repeat < options.repeats(); repeat++) {
@@ -186,6 +211,9 @@ public final class IngestBenchmark {
                 }
             }
             Results results = new Results(rates);
+            double runsMillis = (System.nanoTime() - runsStarted) / 1e6;
+            out.printf("counted runs: the JIT compiled for %.1f%% of their time%n",
+                    100 * (jit.getTotalCompilationTime() - compiledBeforeRuns) / runsMillis);
             out.println();
             out.println("sustained: first to last record processed (commits during the run included)");
             print(results, options, out);
@@ -196,14 +224,6 @@ public final class IngestBenchmark {
         } finally {
             deleteQuietly(dir);
         }
-    }
-
-    private static List<Mode> warmUpOrder(List<Mode> modes) {
-        List<Mode> order = new ArrayList<>();
-        for (int round = 0; round < WARM_UP_ROUNDS; round++) {
-            order.addAll(modes);
-        }
-        return order;
     }
 
     private static void print(Results results, Options options, PrintWriter out) {
