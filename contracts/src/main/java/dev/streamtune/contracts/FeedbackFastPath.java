@@ -6,7 +6,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -290,7 +289,7 @@ final class FeedbackFastPath {
         if (value != JsonScanner.Token.START_OBJECT) {
             return null;
         }
-        Map<String, String> metadata = new LinkedHashMap<>();
+        List<Map.Entry<String, String>> entries = new ArrayList<>(4);
         JsonScanner.Token token;
         while ((token = p.next()) == JsonScanner.Token.FIELD_NAME) {
             String key = p.currentName();
@@ -298,11 +297,19 @@ final class FeedbackFastPath {
                 return null;
             }
             String text = p.text();
-            if (!fits(text, limits) || metadata.put(key, text) != null) {
+            if (!fits(text, limits)) {
                 return null;
             }
+            entries.add(Map.entry(key, text));
         }
-        return token == JsonScanner.Token.END_OBJECT ? metadata : null;
+        if (token != JsonScanner.Token.END_OBJECT) {
+            return null;
+        }
+        // built immutable here, so that FeedbackEvent's Map.copyOf keeps it instead of hashing it again;
+        // a repeated key throws, and the full check decides
+        @SuppressWarnings({"unchecked", "rawtypes"}) // Map.ofEntries takes an array; generic arrays are raw
+        Map.Entry<String, String>[] array = entries.toArray(new Map.Entry[0]);
+        return Map.ofEntries(array);
     }
 
     private static FeedbackKind kind(String name) {
