@@ -362,8 +362,8 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
                 }
             }
         }
-        LOG.info("task {}: id index rebuilt from the ledger ({} entries; it held {} matching ones, {} of"
-                + " uncommitted entries, {} in all)", context.taskId(), live.count, indexed.count,
+        LOG.info("task {}: id index rebuilt from the ledger ({} entries in the window; it held {} ids there and {}"
+                + " of uncommitted entries; {} ids removed)", context.taskId(), live.count, indexed.count,
                 uncommitted.size(), dropped + uncommitted.size());
     }
 
