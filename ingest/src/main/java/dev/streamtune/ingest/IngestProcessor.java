@@ -258,24 +258,26 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
                 nextSequences.put(cursor.key, cursor.value);
             }
         }
+        // The last chunk (keys are first entry numbers) holds the last entry and, stream time never going
+        // back, the newest: the window's cutoff is known before the one pass over the entries. (Were an older
+        // chunk newer, the cutoff would only be earlier: more entries kept, none lost.)
         long lastNumber = -1;
-        long newest = Long.MIN_VALUE;
-        try (KeyValueIterator<Long, byte[]> all = ledger.all()) {
-            while (all.hasNext()) {
-                KeyValue<Long, byte[]> chunk = all.next();
-                LedgerChunk.Header header = LedgerChunk.header(chunk.value);
-                storedChunks.addLast(new long[] {chunk.key, header.newestTimestamp()});
-                lastNumber = Math.max(lastNumber, header.lastNumber());
-                newest = Math.max(newest, header.newestTimestamp());
+        long cutoff = Long.MIN_VALUE;
+        try (KeyValueIterator<Long, byte[]> last = ledger.reverseAll()) {
+            if (last.hasNext()) {
+                LedgerChunk.Header header = LedgerChunk.header(last.next().value);
+                lastNumber = header.lastNumber();
+                cutoff = header.newestTimestamp() - dedupeWindowMs;
             }
         }
         openChunk = new LedgerChunk.Builder(lastNumber + 1);
-        long cutoff = newest == Long.MIN_VALUE ? Long.MIN_VALUE : newest - dedupeWindowMs;
         Map<String, List<LedgerEntry>> openEntries = new HashMap<>();
         IndexDigest live = new IndexDigest();
         try (KeyValueIterator<Long, byte[]> all = ledger.all()) {
             while (all.hasNext()) {
-                for (LedgerChunk.Entry item : LedgerChunk.entries(all.next().value)) {
+                KeyValue<Long, byte[]> chunk = all.next();
+                storedChunks.addLast(new long[] {chunk.key, LedgerChunk.header(chunk.value).newestTimestamp()});
+                for (LedgerChunk.Entry item : LedgerChunk.entries(chunk.value)) {
                     LedgerEntry entry = item.entry();
                     if (entry.outcome() == Outcome.TRAINING
                             && entry.batchSequence() == nextSequences.getOrDefault(entry.adapter(), 0L)) {
