@@ -23,6 +23,8 @@ import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The ledger (chunks, changelogged) and the id index (local only): the chunks carry every entry in
@@ -107,13 +109,15 @@ class LedgerRecoveryTest {
         }
     }
 
-    @Test
-    void everyAcceptedEventIsAnEntryOfTheChunksInOrder() {
+    @ParameterizedTest
+    @EnumSource(IngestConfig.StateStoreKind.class)
+    void everyAcceptedEventIsAnEntryOfTheChunksInOrderAndARepeatIsNone(IngestConfig.StateStoreKind stores) {
         int events = 3 * IngestTopology.LEDGER_CHUNK_ENTRIES + 5;
-        try (Harness ingest = new Harness(config())) {
+        try (Harness ingest = new Harness(config().withStateStore(stores))) {
             for (int i = 0; i < events; i++) {
                 ingest.send(Events.demonstration("e-" + i, ADAPTER, "u-" + i));
             }
+            ingest.send(Events.demonstration("e-7", ADAPTER, "u-7")); // a duplicate: found in the id index
             KeyValueStore<Long, byte[]> ledger = ingest.driver.getKeyValueStore(IngestTopology.LEDGER_STORE);
             long expectedNumber = 0;
             int chunks = 0;
