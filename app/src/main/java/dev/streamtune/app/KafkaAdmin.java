@@ -1,5 +1,6 @@
 package dev.streamtune.app;
 
+import dev.streamtune.broker.TopicReadiness;
 import dev.streamtune.contracts.Topic;
 import dev.streamtune.contracts.Topics;
 import java.time.Duration;
@@ -53,7 +54,8 @@ final class KafkaAdmin implements AutoCloseable {
 
     /**
      * Creates every topic of the design that does not exist yet, with {@code partitions} partitions
-     * and each topic's configs; existing topics are left alone. Returns the names created.
+     * and each topic's configs; existing topics are left alone. Returns once every partition of the
+     * topics it asked for takes writes ({@link TopicReadiness}); returns the names created.
      */
     List<String> ensureTopics(int partitions) {
         Set<String> existing = await(admin.listTopics().names());
@@ -74,7 +76,24 @@ final class KafkaAdmin implements AutoCloseable {
                 }
             }
         }
+        awaitWritable(missing.stream().map(NewTopic::name).toList());
         return created;
+    }
+
+    private void awaitWritable(List<String> topics) {
+        try {
+            TopicReadiness.awaitWritable(admin, topics, System.nanoTime() + TIMEOUT.toNanos());
+        } catch (TimeoutException e) {
+            throw new UserError("topics " + topics + " at " + bootstrap + " have no partition leader taking writes "
+                    + "after " + TIMEOUT.toSeconds() + " s", 1);
+        } catch (ExecutionException e) {
+            UserError error = new UserError("Kafka at " + bootstrap + " refused: " + e.getCause().getMessage(), 1);
+            error.initCause(e.getCause());
+            throw error;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserError("interrupted", 130);
+        }
     }
 
     /** Whether {@code topic} exists. */

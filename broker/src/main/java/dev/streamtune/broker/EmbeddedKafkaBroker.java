@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +26,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -36,11 +34,9 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.MetadataVersion;
@@ -235,48 +231,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                     }
                 }
             }
-            awaitTopicsVisible(byName.keySet(), deadline);
+            TopicReadiness.awaitWritable(admin, byName.keySet(), deadline);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot create topics " + byName.keySet() + " on " + bootstrapServers
                     + ": " + rootMessage(e), e);
-        }
-    }
-
-    /**
-     * The controller commits a new topic before this broker's metadata cache has it; a describe
-     * right after creation can answer "unknown topic" for a few milliseconds. Wait for it, bounded.
-     */
-    private void awaitTopicsVisible(Set<String> names, long deadline)
-            throws InterruptedException, ExecutionException, TimeoutException {
-        Set<String> pending = new HashSet<>(names);
-        while (true) {
-            Map<String, KafkaFuture<TopicDescription>> futures =
-                    admin.describeTopics(pending).topicNameValues();
-            for (Map.Entry<String, KafkaFuture<TopicDescription>> e : futures.entrySet()) {
-                try {
-                    TopicDescription d = e.getValue().get(remainingMs(deadline), TimeUnit.MILLISECONDS);
-                    if (d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
-                        pending.remove(e.getKey());
-                    }
-                } catch (ExecutionException ex) {
-                    if (!(ex.getCause() instanceof UnknownTopicOrPartitionException)) {
-                        throw ex;
-                    }
-                }
-            }
-            if (pending.isEmpty()) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new TimeoutException("topics " + pending + " not visible after " + READY_TIMEOUT.toSeconds() + " s");
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-            if (Thread.interrupted()) {
-                throw new InterruptedException();
-            }
         }
     }
 

@@ -69,6 +69,40 @@ class EmbeddedKafkaBrokerTest {
         }
     }
 
+    /**
+     * A topic is only "created" for a producer once every partition's leader takes writes: a
+     * write refused then (NOT_LEADER_OR_FOLLOWER) is retried by an idempotent producer after later
+     * batches of the same partition were accepted, and the broker then rejects the retry as out of
+     * order until the delivery timeout. One write per partition right after creation, with no
+     * retries, must succeed.
+     */
+    @Test
+    void everyPartitionTakesWritesAsSoonAsCreateTopicsReturns() throws Exception {
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(BrokerConfig.forTests(dir))) {
+            Map<String, Object> props = broker.clientProperties();
+            props.put(ProducerConfig.ACKS_CONFIG, "all");
+            props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
+            props.put(ProducerConfig.RETRIES_CONFIG, 0);
+            props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
+            int topics = 12;
+            int partitions = 6;
+            try (KafkaProducer<String, String> producer =
+                    new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+                for (int t = 0; t < topics; t++) {
+                    String topic = "fresh-" + t;
+                    broker.createTopics(List.of(new TopicSpec(topic, partitions)));
+                    List<java.util.concurrent.Future<?>> sends = new ArrayList<>();
+                    for (int p = 0; p < partitions; p++) {
+                        sends.add(producer.send(new ProducerRecord<>(topic, p, "k", "v")));
+                    }
+                    for (var send : sends) {
+                        send.get();
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void transactionalRecordsAreReadBackWithReadCommitted() throws Exception {
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(BrokerConfig.forTests(dir))) {
