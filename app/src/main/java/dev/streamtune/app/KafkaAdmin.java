@@ -84,12 +84,10 @@ final class KafkaAdmin implements AutoCloseable {
         try {
             TopicReadiness.awaitWritable(admin, topics, System.nanoTime() + TIMEOUT.toNanos());
         } catch (TimeoutException e) {
-            throw new UserError("topics " + topics + " at " + bootstrap + " have no partition leader taking writes "
-                    + "after " + TIMEOUT.toSeconds() + " s", 1);
+            throw notWritable(topics);
         } catch (ExecutionException e) {
-            UserError error = new UserError("Kafka at " + bootstrap + " refused: " + e.getCause().getMessage(), 1);
-            error.initCause(e.getCause());
-            throw error;
+            throw e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException ? notWritable(topics)
+                    : failed(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new UserError("interrupted", 130);
@@ -123,16 +121,26 @@ final class KafkaAdmin implements AutoCloseable {
         } catch (TimeoutException e) {
             throw unreachable();
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
-                throw unreachable();
-            }
-            UserError error = new UserError("Kafka at " + bootstrap + " refused: " + e.getCause().getMessage(), 1);
-            error.initCause(e.getCause());
-            throw error;
+            throw failed(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new UserError("interrupted", 130);
         }
+    }
+
+    private UserError notWritable(List<String> topics) {
+        return new UserError("topics " + topics + " at " + bootstrap + " have no partition leader taking writes "
+                + "after " + TIMEOUT.toSeconds() + " s", 1);
+    }
+
+    /** An admin call's failure: unreachable when it timed out, else refused with Kafka's reason. */
+    private UserError failed(ExecutionException e) {
+        if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+            return unreachable();
+        }
+        UserError error = new UserError("Kafka at " + bootstrap + " refused: " + e.getCause().getMessage(), 1);
+        error.initCause(e.getCause());
+        return error;
     }
 
     private UserError unreachable() {
