@@ -10,11 +10,12 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code streamtune bench ingest}: sustained events/s through the ingest topology on an embedded
- * broker (pass-through ceiling, at_least_once, exactly_once_v2); see {@link IngestBenchmark}.
+ * broker (pass-through ceiling, at_least_once, exactly_once_v2, and two bounds: ingest's I/O alone and
+ * ingest with its reading free); see {@link IngestBenchmark}.
  */
 @Command(name = "ingest", mixinStandardHelpOptions = true,
         description = "Measure ingest throughput on an embedded broker: pass-through ceiling, "
-                + "at_least_once and exactly_once_v2.")
+                + "at_least_once and exactly_once_v2, and two bounds (I/O only; reading free).")
 final class BenchIngestCommand implements Callable<Integer> {
     @Option(names = "--events", paramLabel = "N",
             description = "Events to pre-load and drain per run (default: ${DEFAULT-VALUE}).")

